@@ -1,0 +1,27 @@
+# Every target sets up what it needs: a fresh clone only ever runs `make compare` or `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.xraynet-installed
+OUT    ?= results
+
+.PHONY: install compare test docs bench-quick dist clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,dask]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: compare the model zoo on PneumoniaMNIST, evaluate the winner on its test split.
+compare: $(STAMP)
+	$(VENV)/bin/xraynet compare --dataset pneumoniamnist --out $(OUT)
+
+## The test-suite (real-data tests skip unless XRAYNET_DATA points at the data folder).
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated

@@ -1,0 +1,76 @@
+"""Fixtures shared by every test module (repo root so tests beside the code see them)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _data_root():
+    value = os.environ.get("XRAYNET_DATA")
+    if not value:
+        return None, "XRAYNET_DATA is not set (CI sets it to ../shared/data)"
+    path = Path(value)
+    if not path.is_dir():
+        return None, f"XRAYNET_DATA={value} is not a directory"
+    return path, None
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared real-data folder; skips the test when it is absent."""
+    path, why = _data_root()
+    if path is None:
+        pytest.skip(f"needs real data: {why}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def formats_dir(data_dir):
+    path = data_dir / "formats"
+    if not path.is_dir():
+        pytest.skip(f"needs {path} (the shared awkward-format images)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def kermany_dir(data_dir):
+    path = data_dir / "kermany224" / "train"
+    if not path.is_dir():
+        pytest.skip(f"needs {path} (the Kermany train JPEGs)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pneumoniamnist_path(data_dir):
+    path = data_dir / "pneumoniamnist.npz"
+    if not path.is_file():
+        pytest.skip(f"needs {path} (PneumoniaMNIST)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pneumoniamnist_small(pneumoniamnist_path):
+    """A small stratified real subset of PneumoniaMNIST: (X_train, y_train, X_test, y_test).
+
+    uint8 (n, 28, 28, 1) images, int labels 0 = normal, 1 = pneumonia.
+    """
+    import numpy as np
+
+    with np.load(pneumoniamnist_path) as f:
+        Xtr, ytr = f["train_images"], f["train_labels"].ravel().astype(int)
+        Xte, yte = f["test_images"], f["test_labels"].ravel().astype(int)
+    rng = np.random.RandomState(0)
+
+    def pick(y, n_per_class):
+        idx = np.concatenate(
+            [rng.choice(np.flatnonzero(y == c), n_per_class, replace=False) for c in (0, 1)]
+        )
+        return np.sort(idx)
+
+    i, j = pick(ytr, 100), pick(yte, 50)
+    return Xtr[i, ..., None], ytr[i], Xte[j, ..., None], yte[j]

@@ -1,0 +1,57 @@
+"""xraynet: scikit-learn compatible chest X-ray classification.
+
+Everything public is importable from the top level, e.g. ``xraynet.ImageLoader``
+or ``xraynet.CNNClassifier``. Names are resolved lazily so that
+``import xraynet`` (and ``xraynet --help``) does not start TensorFlow.
+"""
+
+import importlib
+
+__version__ = "0.1.0.dev0"
+
+# public name -> sub-package that defines it
+_LAZY = {
+    "ImageLoader": "xraynet.io",
+    "ImageLoadError": "xraynet.io",
+    "read_image": "xraynet.io",
+    "Augmenter": "xraynet.augmentation",
+    "CNNClassifier": "xraynet.models",
+    "ResNetClassifier": "xraynet.models",
+    "TransferClassifier": "xraynet.models",
+    "load_model": "xraynet.models",
+    "HOGTransformer": "xraynet.classical",
+    "make_hog_svm": "xraynet.classical",
+    "make_random_forest": "xraynet.classical",
+    "compare_models": "xraynet.model_selection",
+    "select_model": "xraynet.model_selection",
+}
+
+_SUBPACKAGES = [
+    "augmentation",
+    "classical",
+    "datasets",
+    "explain",
+    "io",
+    "metrics",
+    "model_selection",
+    "models",
+    "plotting",
+    "utils",
+]
+
+__all__ = sorted(_LAZY) + _SUBPACKAGES + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"xraynet.{name}")
+    raise AttributeError(f"module 'xraynet' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
