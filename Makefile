@@ -23,5 +23,22 @@ compare: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
 
+## The documentation (Sphinx + executed sphinx-gallery examples; warnings are errors).
+DOCS_STAMP = $(VENV)/.xraynet-docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[dev,dask,docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+## Benchmarks in smoke mode (CI); run the scripts without --quick for real numbers.
+bench-quick: $(STAMP)
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+
+## Release artefacts: sdist + wheel, checked by twine.
+dist: $(STAMP)
+	rm -rf dist && $(PY) -m build --no-isolation --outdir dist . && $(PY) -m twine check --strict dist/*
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/generated
