@@ -1,0 +1,15 @@
+"""Chest X-ray data sets: image folders, metadata tables and PneumoniaMNIST."""
+
+from ._folder import IMAGE_EXTENSIONS, NORMAL_NAMES, load_image_folder
+from ._patients import patient_id
+from ._pneumoniamnist import fetch_pneumoniamnist
+from ._table import load_image_table
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "NORMAL_NAMES",
+    "fetch_pneumoniamnist",
+    "load_image_folder",
+    "load_image_table",
+    "patient_id",
+]

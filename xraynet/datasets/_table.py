@@ -1,0 +1,238 @@
+"""Load chest X-ray file names and labels from a metadata table (CSV or DataFrame)."""
+
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._folder import _check_readable, _order_classes, _preview
+from ._patients import patient_id
+
+__all__ = ["load_image_table"]
+
+
+def _read_table(csv_or_dataframe):
+    import pandas as pd
+
+    if isinstance(csv_or_dataframe, pd.DataFrame):
+        return csv_or_dataframe.copy(), None
+    if isinstance(csv_or_dataframe, (str, os.PathLike)):
+        path = Path(os.fspath(csv_or_dataframe))
+        if not path.is_file():
+            raise ValueError(f"Metadata table {str(path)!r} does not exist or is not a file.")
+        try:
+            return pd.read_csv(path), path
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"Could not read metadata table {str(path)!r} as CSV: {exc}") from exc
+    raise TypeError(
+        "csv_or_dataframe must be a CSV path or a pandas DataFrame; got "
+        f"{type(csv_or_dataframe).__name__}."
+    )
+
+
+def _check_column(frame, name, argument):
+    if name is None:
+        return
+    if name not in frame.columns:
+        raise ValueError(
+            f"{argument}={name!r} is not a column of the table; columns are "
+            f"{_preview(list(frame.columns), 20)}."
+        )
+    missing = frame[name].isna()
+    if missing.any():
+        rows = [str(i) for i in frame.index[missing]]
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        raise ValueError(
+            f"Column {name!r} ({argument}) is empty in {len(rows)} row(s): "
+            f"index {', '.join(rows[:5])}{more}."
+        )
+
+
+def _map_labels(labels, label_map):
+    """Apply ``label_map`` (raw label -> class name, or None to drop the row)."""
+    if label_map is None:
+        return labels.astype(str), np.ones(len(labels), dtype=bool)
+    unknown = sorted({v for v in labels if v not in label_map}, key=str)
+    if unknown:
+        counts = Counter(v for v in labels if v not in label_map)
+        shown = ", ".join(f"{v!r} ({counts[v]} rows)" for v in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(
+            f"Unknown label(s) {shown}{more}: add them to label_map (map a label to "
+            "None to drop its rows)."
+        )
+    mapped = [label_map[v] for v in labels]
+    keep = np.array([m is not None for m in mapped], dtype=bool)
+    return np.asarray([str(m) for m in mapped], dtype=object), keep
+
+
+def load_image_table(
+    csv_or_dataframe,
+    *,
+    path_column,
+    label_column,
+    group_column=None,
+    image_dir=None,
+    query=None,
+    label_map=None,
+    normal_names=None,
+    check_files=True,
+    return_X_y=False,
+):
+    """Load chest X-ray file names, labels and patients from a metadata table.
+
+    Public chest X-ray collections (NIH ChestX-ray14, PadChest, CheXpert, the
+    COVID-19 image data collection, ...) ship a CSV with one row per image.
+    This function keeps the rows selected by ``query``, maps their labels,
+    resolves the image paths and reports (never silently drops) rows whose
+    image is missing or unreadable.
+
+    Parameters
+    ----------
+    csv_or_dataframe : str, path-like or pandas.DataFrame
+        The metadata table, or the path of a CSV file.
+    path_column : str
+        Column holding the image paths, absolute or relative to ``image_dir``.
+    label_column : str
+        Column holding the labels.
+    group_column : str, default=None
+        Column holding the patient id. None derives it from the file name
+        with :func:`patient_id` (one group per file unless Kermany names).
+    image_dir : str or path-like, default=None
+        Folder relative paths are resolved against. None uses the folder of
+        the CSV file, or the current directory for a DataFrame.
+    query : str, default=None
+        Row filter passed to :meth:`pandas.DataFrame.query`, e.g.
+        ``"view == 'PA'"``.
+    label_map : dict, default=None
+        Raw label -> class name; map a label to None to drop its rows. When
+        given, a label missing from it is an error. None uses the labels as
+        class names.
+    normal_names : str or list of str, default=None
+        Class names meaning "normal" (see :func:`load_image_folder`); the
+        normal class gets target 0, the others follow in sorted order.
+    check_files : bool, default=True
+        Decode every image (in threads, with :func:`xraynet.io.read_image`)
+        and drop unreadable ones with a warning. Missing files are always
+        dropped with a warning.
+    return_X_y : bool, default=False
+        Return ``(filenames, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``filenames``, ``target``, ``target_names``, ``groups``, ``DESCR`` as
+        in :func:`load_image_folder`, plus ``frame``: the rows kept (original
+        index), aligned with ``filenames``.
+    (filenames, target) : tuple
+        When ``return_X_y=True``.
+
+    Raises
+    ------
+    ValueError
+        For a missing column, an empty label/path/group cell, an unknown
+        label, a failing ``query``, or when no image is left.
+
+    Examples
+    --------
+    >>> import cv2, numpy as np, pandas as pd, tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ["a.png", "b.png", "c.png"]:
+    ...     _ = cv2.imwrite(str(root / name), np.zeros((8, 8), np.uint8))
+    >>> table = pd.DataFrame({"file": ["a.png", "b.png", "c.png"],
+    ...                       "finding": ["No Finding", "Pneumonia", "Pneumonia"],
+    ...                       "view": ["PA", "PA", "LATERAL"],
+    ...                       "patient": ["p1", "p2", "p2"]})
+    >>> data = load_image_table(table, path_column="file", label_column="finding",
+    ...                         group_column="patient", image_dir=root,
+    ...                         query="view == 'PA'")
+    >>> data.target_names.tolist(), data.target.tolist(), data.groups.tolist()
+    (['No Finding', 'Pneumonia'], [0, 1], ['p1', 'p2'])
+    """
+    frame, csv_path = _read_table(csv_or_dataframe)
+    for name, argument in (
+        (path_column, "path_column"),
+        (label_column, "label_column"),
+        (group_column, "group_column"),
+    ):
+        if name is not None and name not in frame.columns:
+            _check_column(frame, name, argument)  # raises: not a column
+
+    if query is not None:
+        try:
+            frame = frame.query(query)
+        except Exception as exc:  # pandas raises many types (UndefinedVariableError, SyntaxError, ...)
+            raise ValueError(f"query {query!r} failed on the table: {exc}") from exc
+    if frame.empty:
+        raise ValueError(f"No rows left in the table after query {query!r}.")
+    _check_column(frame, path_column, "path_column")
+    _check_column(frame, label_column, "label_column")
+    _check_column(frame, group_column, "group_column")
+
+    labels, keep = _map_labels(frame[label_column].to_numpy(), label_map)
+    frame, labels = frame[keep], labels[keep]
+    if frame.empty:
+        raise ValueError("No rows left: label_map maps every label to None.")
+
+    if image_dir is not None:
+        base = Path(os.fspath(image_dir))
+    elif csv_path is not None:
+        base = csv_path.parent
+    else:
+        base = Path()
+    filenames = np.asarray(
+        [str(base / os.fspath(p)) if not os.path.isabs(os.fspath(p)) else os.fspath(p)
+         for p in frame[path_column].astype(str)],
+        dtype=str,
+    )
+
+    found = np.fromiter((os.path.isfile(f) for f in filenames), dtype=bool, count=len(filenames))
+    if not found.all():
+        missing = filenames[~found].tolist()
+        warnings.warn(
+            f"Dropped {len(missing)} row(s) whose image file does not exist: {_preview(missing)}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if check_files and found.any():
+        readable = np.zeros_like(found)
+        readable[found] = _check_readable(filenames[found], what="image file(s) of the table")
+        found = readable
+    if not found.any():
+        raise ValueError(
+            f"None of the {len(filenames)} image file(s) of the table could be used "
+            f"(looked under {str(base.resolve())!r}); check path_column and image_dir."
+        )
+    frame, labels, filenames = frame[found], labels[found], filenames[found]
+
+    class_order = _order_classes(set(labels.tolist()), normal_names)
+    codes = {name: k for k, name in enumerate(class_order)}
+    target = np.asarray([codes[v] for v in labels], dtype=np.intp)
+    target_names = np.asarray(class_order, dtype=str)
+    if group_column is None:
+        groups = np.asarray([patient_id(f) for f in filenames], dtype=str)
+    else:
+        groups = frame[group_column].astype(str).to_numpy(dtype=str)
+
+    if return_X_y:
+        return filenames, target
+    counts = Counter(target.tolist())
+    lines = [f"  {k} {name}: {counts.get(k, 0)} images" for k, name in enumerate(target_names)]
+    source = str(csv_path) if csv_path is not None else "a DataFrame"
+    descr = (
+        f"Chest X-ray metadata table from {source}"
+        + (f" (query: {query})" if query else "")
+        + f"\n{len(filenames)} images of {len(np.unique(groups))} patients (groups), "
+        f"{len(target_names)} classes:\n" + "\n".join(lines) + "\n"
+    )
+    return Bunch(
+        filenames=filenames,
+        target=target,
+        target_names=target_names,
+        groups=groups,
+        frame=frame,
+        DESCR=descr,
+    )
