@@ -226,6 +226,7 @@ def load_image_folder(
     ['IM-0001', 'IM-0001', 'person7', 'person8']
     >>> load_image_folder(root, subtype_from_filename=True).target.tolist()
     [0, 0, 2, 1]
+    >>> import shutil; shutil.rmtree(root)
     """
     root = Path(os.fspath(path))
     exts = _normalise_extensions(extensions)

@@ -151,6 +151,7 @@ def load_image_table(
     ...                         query="view == 'PA'")
     >>> data.target_names.tolist(), data.target.tolist(), data.groups.tolist()
     (['No Finding', 'Pneumonia'], [0, 1], ['p1', 'p2'])
+    >>> import shutil; shutil.rmtree(root)
     """
     frame, csv_path = _read_table(csv_or_dataframe)
     for name, argument in (
