@@ -1,0 +1,13 @@
+"""Reading chest X-ray files: JPEG, PNG (8/16-bit), BMP, TIFF and DICOM.
+
+:class:`ImageLoader` turns a list of file paths into one ``uint8`` batch
+``(n_samples, height, width, channels)`` inside a scikit-learn pipeline;
+:func:`read_image` reads one file; :class:`ImageLoadError` names the file
+that could not be read and why.
+"""
+
+from ._errors import ImageLoadError
+from ._loader import ImageLoader
+from ._readers import read_image
+
+__all__ = ["ImageLoader", "ImageLoadError", "read_image"]

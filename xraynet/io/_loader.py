@@ -1,0 +1,314 @@
+"""ImageLoader: a stateless scikit-learn transformer from file paths to images."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
+
+import cv2
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ..utils import check_image_array
+from ._readers import DEFAULT_MAX_PIXELS, check_color, check_max_pixels, load_image
+
+__all__ = ["ImageLoader"]
+
+
+def _check_size(size):
+    if isinstance(size, Integral) and not isinstance(size, bool):
+        size = (size, size)
+    if (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in size)
+    ):
+        return int(size[0]), int(size[1])
+    raise ValueError(f"size must be a positive int or a (height, width) pair; got {size!r}.")
+
+
+def _resize(img, height, width, keep_aspect, factor=1):
+    """Resize (h, w, c) uint8 to (height, width, c), anti-aliased.
+
+    ``factor`` > 1 means ``img`` was decoded at 1/factor of the file's size
+    (each pixel covers factor x factor original pixels). Shrinking halves an
+    axis with exact 2x2 area averaging (OpenCV's fast ``INTER_AREA`` path)
+    while it is at least twice the target, then finishes with bilinear
+    interpolation whose remaining factor is below 2, so every source pixel
+    contributes (a mipmap). The last step samples the exact original geometry,
+    so a reduced JPEG decode and a full decode give the same picture. This is
+    within ~1 grey level of a one-step ``INTER_AREA`` resize and many times
+    faster (OpenCV's general ``INTER_AREA`` is slow for non-integer factors).
+    Enlarging uses ``INTER_LINEAR``. With ``keep_aspect`` the image is fitted
+    inside the target and centred on a black canvas (letterbox).
+    """
+    h, w, c = img.shape
+    if keep_aspect:
+        scale = min(height / (h * factor), width / (w * factor))
+        nh = max(1, min(height, round(h * factor * scale)))
+        nw = max(1, min(width, round(w * factor * scale)))
+        inner = _resize(img, nh, nw, False, factor)
+        if (nh, nw) == (height, width):
+            return inner
+        out = np.zeros((height, width, c), np.uint8)
+        top, left = (height - nh) // 2, (width - nw) // 2
+        out[top : top + nh, left : left + nw] = inner
+        return out
+    h0, w0, fy, fx = h * factor, w * factor, factor, factor  # original extent, pixel footprint
+    out = img
+    while h >= 2 * height or w >= 2 * width:
+        sy, sx = (0.5 if h >= 2 * height else 1.0), (0.5 if w >= 2 * width else 1.0)
+        out = cv2.resize(out, None, fx=sx, fy=sy, interpolation=cv2.INTER_AREA)
+        h, w = out.shape[:2]
+        fy, fx = fy / sy, fx / sx
+    if fy == 1 and fx == 1:
+        if (h, w) != (height, width):
+            out = cv2.resize(out, (width, height), interpolation=cv2.INTER_LINEAR)
+    else:  # map output pixel centres onto the original geometry
+        ax, ay = w0 / (width * fx), h0 / (height * fy)
+        matrix = np.array([[ax, 0.0, 0.5 * ax - 0.5], [0.0, ay, 0.5 * ay - 0.5]])
+        out = cv2.warpAffine(
+            out, matrix, (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+        )
+    return out.reshape(height, width, c)
+
+
+def _convert(img, channels):
+    """(h, w, c) RGB/grey uint8 -> (h, w, channels)."""
+    if img.shape[2] == channels:
+        return img
+    if channels == 3:
+        return np.repeat(img, 3, axis=2)
+    return cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY)[:, :, None]
+
+
+def _as_paths(X):
+    """Return ``(paths, None)`` if ``X`` holds file paths, else ``(None, images)``."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise ValueError(
+            "X must be a 1-D array-like of file paths or an array of images; got a single "
+            f"path {X!r}. Wrap it in a list: [path]."
+        )
+    if hasattr(X, "iloc"):  # pandas Series / DataFrame
+        if getattr(X, "ndim", 1) == 2:
+            if X.shape[1] != 1:
+                raise ValueError(
+                    "X as a DataFrame must have exactly one column of file paths; "
+                    f"got {X.shape[1]} columns {list(X.columns)}."
+                )
+            X = X.iloc[:, 0]
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind not in "OUS":
+            return None, X
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"X must be a 1-D array of file paths; got shape {X.shape}.")
+    items = list(X)
+    if not items:
+        raise ValueError("X is empty: expected at least one file path or image.")
+    if not isinstance(items[0], (str, os.PathLike)):
+        return None, items
+    for i, p in enumerate(items):
+        if not isinstance(p, (str, os.PathLike)):
+            raise ValueError(
+                f"X[{i}] is {type(p).__name__} {p!r}; expected a file path (str or path-like)."
+            )
+    return items, None
+
+
+class ImageLoader(TransformerMixin, BaseEstimator):
+    """Load image files (or resize image arrays) into one ``uint8`` batch.
+
+    A stateless transformer: ``fit`` only validates the parameters, and
+    ``transform`` maps a 1-D array-like of file paths to an array of shape
+    ``(n_samples, height, width, channels)``. It can therefore sit first in a
+    :class:`~sklearn.pipeline.Pipeline` whose input is a list of files.
+
+    Parameters
+    ----------
+    size : int or (height, width), default=150
+        Output size. Shrinking is anti-aliased: exact 2x2 area averaging
+        (``INTER_AREA``) while the image is at least twice the target, then
+        bilinear for the last factor below 2 (within ~1 grey level of a
+        one-step ``INTER_AREA`` and much faster); enlarging uses
+        ``INTER_LINEAR``. The aspect ratio is not kept unless
+        ``keep_aspect=True``.
+    color : {"grayscale", "rgb"}, default="grayscale"
+        1 output channel, or 3 in RGB order.
+    keep_aspect : bool, default=False
+        If True, fit each image inside ``size`` keeping its aspect ratio and pad
+        the rest with black (letterbox); if False, stretch to ``size``.
+    n_jobs : int or None, default=None
+        Number of threads decoding files (OpenCV releases the GIL). ``None``
+        means 1 (unless inside a :func:`joblib.parallel_config` context),
+        ``-1`` all cores, joblib semantics.
+    verbose : bool, default=False
+        Show a tqdm progress bar while loading files.
+    max_pixels : int or None, default=100_000_000
+        Refuse files whose header announces more pixels than this (decompression
+        bombs); None disables the check.
+
+    See Also
+    --------
+    read_image : Read one file at its native size.
+
+    Notes
+    -----
+    Large JPEGs are decoded directly at 1/2, 1/4 or 1/8 scale (libjpeg DCT
+    scaling) when the reduced image is still at least 3 times the target size;
+    the result stays within about one grey level of a full decode and costs
+    roughly 30-40% less CPU time on 1-4 MP files (entropy decoding, which
+    cannot be skipped, then dominates). Decoding runs in ``n_jobs`` threads, so
+    the speed-up over a sequential loop grows with the free cores. Headers are
+    read first, so decompression bombs and truncated files are rejected before
+    decoding. See :func:`read_image` for how 16-bit, alpha and DICOM inputs
+    are converted. Arrays given to ``transform`` must follow the
+    xraynet convention (``uint8`` (n, h, w[, c]), RGB) and are resized and
+    converted to ``color``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xraynet.io import ImageLoader
+    >>> X = np.zeros((2, 300, 200, 3), dtype=np.uint8)
+    >>> ImageLoader(size=64).fit_transform(X).shape
+    (2, 64, 64, 1)
+    >>> ImageLoader(size=(96, 64), color="rgb").transform(X).shape
+    (2, 96, 64, 3)
+    >>> paths = ["xray1.png", "xray2.dcm"]
+    >>> ImageLoader(size=150, n_jobs=-1).transform(paths).shape  # doctest: +SKIP
+    (2, 150, 150, 1)
+    """
+
+    def __init__(
+        self,
+        size=150,
+        color="grayscale",
+        *,
+        keep_aspect=False,
+        n_jobs=None,
+        verbose=False,
+        max_pixels=DEFAULT_MAX_PIXELS,
+    ):
+        self.size = size
+        self.color = color
+        self.keep_aspect = keep_aspect
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.max_pixels = max_pixels
+
+    def _check_params(self):
+        height, width = _check_size(self.size)
+        channels = check_color(self.color)
+        max_pixels = check_max_pixels(self.max_pixels)
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (
+            not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs must be None or a non-zero int; got {self.n_jobs!r}.")
+        return height, width, channels, max_pixels
+
+    def fit(self, X=None, y=None):
+        """Validate the parameters; nothing is learned.
+
+        Parameters
+        ----------
+        X : ignored
+            Paths or images (not read).
+        y : ignored
+
+        Returns
+        -------
+        self : ImageLoader
+        """
+        self._check_params()
+        return self
+
+    def transform(self, X):
+        """Load files (or resize image arrays) into a ``uint8`` batch.
+
+        Parameters
+        ----------
+        X : 1-D array-like of str or path-like, or array of shape (n, h, w[, c])
+            File paths (list, ndarray, pandas Series or one-column DataFrame),
+            or images, or a list of images of different sizes.
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, height, width, channels), dtype uint8
+            In the order of ``X``.
+
+        Raises
+        ------
+        ImageLoadError
+            When a file cannot be loaded (the message names it).
+        ValueError
+            When ``X`` holds neither paths nor valid images, or a parameter is
+            invalid.
+        """
+        height, width, channels, max_pixels = self._check_params()
+        paths, images = _as_paths(X)
+        if paths is None:
+            return self._transform_arrays(images, height, width, channels)
+        out = np.empty((len(paths), height, width, channels), np.uint8)
+
+        def work(i):
+            img, factor = load_image(paths[i], channels, max_pixels, (height, width))
+            out[i] = _resize(img, height, width, self.keep_aspect, factor)
+
+        n_threads = min(effective_n_jobs(self.n_jobs), len(paths))
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(paths), desc="Loading images", unit="img")
+        try:
+            if n_threads <= 1:
+                for i in range(len(paths)):
+                    work(i)
+                    if bar is not None:
+                        bar.update()
+            else:
+                with ThreadPoolExecutor(n_threads, thread_name_prefix="xraynet-io") as pool:
+                    futures = [pool.submit(work, i) for i in range(len(paths))]
+                    try:
+                        for fut in futures:  # in order: the first failing file is reported
+                            fut.result()
+                            if bar is not None:
+                                bar.update()
+                    except BaseException:
+                        for fut in futures:
+                            fut.cancel()
+                        raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    def _transform_arrays(self, X, height, width, channels):
+        if isinstance(X, list) and len({np.shape(x) for x in X}) > 1:
+            # images of different sizes: validate and resize one by one
+            return np.concatenate(
+                [self._transform_arrays(np.asarray(x)[None], height, width, channels) for x in X]
+            )
+        images = check_image_array(X, name="X")
+        out = np.empty((len(images), height, width, channels), np.uint8)
+        for i, img in enumerate(images):
+            if img.shape[2] > channels:  # drop colour before resizing (cheaper)
+                out[i] = _resize(_convert(img, channels), height, width, self.keep_aspect)
+            else:
+                out[i] = _convert(_resize(img, height, width, self.keep_aspect), channels)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True  # paths
+        tags.input_tags.three_d_array = True  # image arrays
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = ["uint8"]
+        return tags
