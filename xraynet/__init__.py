@@ -14,6 +14,9 @@ _LAZY = {
     "ImageLoader": "xraynet.io",
     "ImageLoadError": "xraynet.io",
     "read_image": "xraynet.io",
+    "load_image_folder": "xraynet.datasets",
+    "load_image_table": "xraynet.datasets",
+    "fetch_pneumoniamnist": "xraynet.datasets",
     "Augmenter": "xraynet.augmentation",
     "CNNClassifier": "xraynet.models",
     "ResNetClassifier": "xraynet.models",
@@ -22,6 +25,13 @@ _LAZY = {
     "HOGTransformer": "xraynet.classical",
     "make_hog_svm": "xraynet.classical",
     "make_random_forest": "xraynet.classical",
+    "ImageFlattener": "xraynet.classical",
+    "sensitivity_score": "xraynet.metrics",
+    "specificity_score": "xraynet.metrics",
+    "classification_summary": "xraynet.metrics",
+    "threshold_for_sensitivity": "xraynet.metrics",
+    "gradcam": "xraynet.explain",
+    "write_report": "xraynet.report",
     "compare_models": "xraynet.model_selection",
     "select_model": "xraynet.model_selection",
 }
@@ -36,6 +46,7 @@ _SUBPACKAGES = [
     "model_selection",
     "models",
     "plotting",
+    "report",
     "utils",
 ]
 

@@ -1,0 +1,22 @@
+"""Clinical metrics: sensitivity, specificity, bootstrap summaries, operating points.
+
+The disease class is the positive class (label 1 by xraynet convention).
+"""
+
+from ._classification import sensitivity_score, specificity_at_sensitivity, specificity_score
+from ._scorers import SCORERS, clinical_scoring, get_scorer, sensitivity_scorer, specificity_scorer
+from ._summary import OperatingPoint, classification_summary, threshold_for_sensitivity
+
+__all__ = [
+    "SCORERS",
+    "OperatingPoint",
+    "classification_summary",
+    "clinical_scoring",
+    "get_scorer",
+    "sensitivity_score",
+    "sensitivity_scorer",
+    "specificity_at_sensitivity",
+    "specificity_score",
+    "specificity_scorer",
+    "threshold_for_sensitivity",
+]
