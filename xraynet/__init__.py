@@ -22,6 +22,7 @@ _LAZY = {
     "ResNetClassifier": "xraynet.models",
     "TransferClassifier": "xraynet.models",
     "load_model": "xraynet.models",
+    "save_model": "xraynet.models",
     "HOGTransformer": "xraynet.classical",
     "make_hog_svm": "xraynet.classical",
     "make_random_forest": "xraynet.classical",

@@ -1,0 +1,26 @@
+"""Keras image classifiers with a scikit-learn API.
+
+``BaseImageClassifier`` is the shared base (scikeras ``KerasClassifier``
+subclass with correct scikit-learn tags); ``CNNClassifier`` is the seed
+network. ``save_model``/``load_model`` write and read ``.keras`` archives
+(xraynet Keras estimators) or ``.joblib`` files (anything else, e.g. a
+Pipeline holding a Keras estimator).
+"""
+
+from ._base import BaseImageClassifier
+from ._cnn import CNNClassifier
+from ._persistence import load_model, save_model
+from ._resnet import ResNetClassifier, build_resnet
+from ._transfer import BACKBONES, TransferClassifier, build_transfer
+
+__all__ = [
+    "BACKBONES",
+    "BaseImageClassifier",
+    "CNNClassifier",
+    "ResNetClassifier",
+    "TransferClassifier",
+    "build_resnet",
+    "build_transfer",
+    "load_model",
+    "save_model",
+]

@@ -1,0 +1,497 @@
+"""Shared plumbing of the Keras image classifiers.
+
+``BaseImageClassifier`` subclasses scikeras' ``KerasClassifier`` (so the
+scikeras pickling of Keras models applies) but fixes what scikeras 0.13 gets
+wrong under scikit-learn >= 1.6 and replaces its tabular data handling:
+
+* ``KerasClassifier`` lists ``BaseEstimator`` before ``ClassifierMixin`` in
+  its MRO and only declares ``_more_tags`` (ignored since scikit-learn 1.6),
+  so ``is_classifier`` is False and ``GridSearchCV(scoring="roc_auc")``
+  silently scores NaN. We declare ``__sklearn_tags__`` explicitly.
+* scikeras builds ``get_params`` from the instance ``__dict__``; we go back
+  to scikit-learn's signature-based ``get_params``/``set_params`` so that
+  ``clone`` and nested parameters (``augmentation__rotation_range``) work.
+* ``fit`` validates 4-D uint8 images, holds out a stratified (optionally
+  patient-grouped) validation part, and feeds uint8 batches through
+  :class:`~xraynet.models._feeding.ImageBatches`, augmenting training batches
+  only.
+
+Extension API for subclasses (keep these names stable):
+
+* ``__init__``: explicit keyword parameters (no ``**kwargs``) storing the
+  common parameters (``epochs, batch_size, learning_rate, optimizer,
+  augmentation, class_weight, validation_fraction, early_stopping,
+  random_state, verbose``) plus the subclass's own, unchanged.
+* ``_build_network(self, input_shape, n_outputs) -> keras.Model``
+  (required): uncompiled; float input holding 0-255 values, rescaling
+  inside; ``n_outputs == 1`` -> one sigmoid unit (positive class
+  ``classes_[1]``), else ``n_outputs`` softmax units. Custom layers must be
+  registered with ``keras.saving.register_keras_serializable`` (no
+  ``Lambda``) so that ``.keras`` files load with ``safe_mode=True``.
+* ``_min_input_size`` (class attribute or property): smallest height/width.
+* ``_check_params(self)``: extend with ``super()._check_params()`` first.
+* ``_callbacks(self, has_validation) -> list`` of Keras callbacks: extend
+  the base list (learning-rate recorder, ReduceLROnPlateau, EarlyStopping).
+* ``_make_optimizer(self) -> keras.optimizers.Optimizer``: a fresh optimizer
+  from ``optimizer`` at ``learning_rate``.
+"""
+
+import random
+import threading
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework import config as _tf_config
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import ClassifierTags, TargetTags
+from sklearn.utils._available_if import available_if
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ..utils import check_image_array, check_random_state_int
+from ._feeding import ImageBatches, split_validation
+
+__all__ = ["BaseImageClassifier"]
+
+_OPTIMIZERS = {
+    "rmsprop": keras.optimizers.RMSprop,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "sgd": keras.optimizers.SGD,
+}
+_EARLY_STOPPING_PATIENCE = 3
+
+
+class _RecordLearningRate(keras.callbacks.Callback):
+    """Put the optimizer's learning rate into the epoch logs (-> history_)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and "learning_rate" not in logs:
+            logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+
+
+def _never(self):
+    return False
+
+
+def _private_default_seeds(seed):
+    """Draw Keras' default layer seeds from a private ``random.Random(seed)``.
+
+    Keras seeds every initializer / dropout layer created without a seed from
+    Python's process-global ``random`` module, which ``set_random_seed`` seeds.
+    Any other thread drawing from ``random`` meanwhile (a Dask worker's event
+    loop, a web server) shifts those seeds, so fits in a Dask worker were not
+    reproducible. ``random.Random(seed)`` starts in the state ``random.seed(seed)``
+    gives, so single-threaded results are unchanged. Returns the undo callable.
+    """
+    try:
+        from keras.src.random import seed_generator as _seed_generator
+    except ImportError:  # pragma: no cover - Keras moved its private module
+        _seed_generator = None
+    if seed is None or not hasattr(_seed_generator, "python_random"):
+        return lambda: None
+    previous = _seed_generator.python_random
+    _seed_generator.python_random = random.Random(seed)
+
+    def restore():
+        _seed_generator.python_random = previous
+
+    return restore
+
+
+class BaseImageClassifier(KerasClassifier):
+    """Base class of the xraynet Keras image classifiers (not used directly).
+
+    Subclasses define an explicit ``__init__`` and ``_build_network``; the
+    base class provides ``fit``, ``predict``, ``predict_proba``, ``score``,
+    ``save`` and the scikit-learn plumbing (tags, parameters, cloning,
+    pickling).
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training data.
+    batch_size : int
+        Images per gradient step (and per prediction batch).
+    learning_rate : float
+        Initial learning rate of the optimizer.
+    optimizer : {"rmsprop", "adam", "adamw", "sgd"}, keras optimizer class or instance
+        A fresh optimizer is created at every ``fit`` (an instance is copied
+        from its config); ``learning_rate`` always overrides its rate.
+    augmentation : :class:`xraynet.Augmenter` or None
+        Any object with ``augment(X_uint8, rng) -> X_uint8``. Applied to
+        every training batch of every epoch, never to validation or
+        prediction data.
+    class_weight : None, "balanced" or dict
+        Weights per class label, multiplied into ``sample_weight``.
+    validation_fraction : float in [0, 1)
+        Held-out stratified part of the training data used for
+        ``ReduceLROnPlateau`` (and early stopping). 0 disables it.
+    early_stopping : bool or int
+        Stop when the validation loss (training loss without validation
+        data) stops improving and restore the best weights; an int gives the
+        patience (``True`` means 3).
+    random_state : int, RandomState or None
+        Seeds Keras, the split, shuffling and augmentation and enables
+        TensorFlow op determinism during ``fit``: two fits on CPU give
+        identical predictions. ``None`` is non-deterministic.
+    verbose : int
+        Keras verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network.
+    classes_ : ndarray of shape (n_classes,)
+        Sorted class labels; for two classes ``classes_[1]`` is the positive
+        class (the sigmoid output).
+    n_classes_ : int
+        Number of classes.
+    input_shape_ : tuple of int
+        ``(height, width, channels)`` of the training images.
+    history_ : dict of str -> list of float
+        Keras metrics per epoch, including ``"learning_rate"``.
+    """
+
+    #: Smallest height/width the network accepts (None: no limit).
+    _min_input_size = None
+
+    def __init__(
+        self,
+        epochs=12,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="rmsprop",
+        augmentation=None,
+        class_weight=None,
+        validation_fraction=0.1,
+        early_stopping=False,
+        random_state=None,
+        verbose=0,
+    ):
+        # Deliberately not calling KerasClassifier.__init__: it stores a dozen
+        # scikeras parameters that would leak into get_params/clone.
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.augmentation = augmentation
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # scikit-learn plumbing (undo scikeras' __dict__-based parameters)
+    # ------------------------------------------------------------------
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    get_params = BaseEstimator.get_params
+    set_params = BaseEstimator.set_params
+    __repr__ = BaseEstimator.__repr__
+    score = ClassifierMixin.score
+
+    # scikeras' incremental / pre-initialisation API is not supported.
+    partial_fit = available_if(_never)(KerasClassifier.partial_fit)
+    initialize = available_if(_never)(KerasClassifier.initialize)
+
+    def _more_tags(self):  # pragma: no cover - legacy hook, ignored by sklearn >= 1.6
+        return {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
+        tags.target_tags = TargetTags(
+            required=True, one_d_labels=True, two_d_labels=False,
+            positive_only=False, multi_output=False, single_output=True,
+        )
+        # Input is a 4-D (n, height, width, channels) uint8 image batch (or
+        # 3-D (n, height, width)); no tabular 2-D data, no NaN, no sparse.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.input_tags.positive_only = True
+        tags.non_deterministic = getattr(self, "random_state", None) is None
+        tags.requires_fit = True
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
+
+    # ------------------------------------------------------------------
+    # hooks for subclasses
+    # ------------------------------------------------------------------
+    def _build_network(self, input_shape, n_outputs):
+        """Return an uncompiled ``keras.Model`` (implemented by subclasses).
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            ``(height, width, channels)``.
+        n_outputs : int
+            1 for binary problems (sigmoid), else the number of classes
+            (softmax).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _build_network(input_shape, n_outputs)"
+        )
+
+    def _keras_build_fn(self, *args, **kwargs):  # scikeras' hook, unused
+        raise NotImplementedError("use _build_network")
+
+    # ------------------------------------------------------------------
+    # fit
+    # ------------------------------------------------------------------
+    def _check_params(self):
+        if not isinstance(self.epochs, Integral) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive int, got {self.epochs!r}.")
+        if not isinstance(self.batch_size, Integral) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
+        if not isinstance(self.learning_rate, Real) or not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        vf = self.validation_fraction
+        if not isinstance(vf, Real) or not 0 <= vf < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {vf!r}.")
+        es = self.early_stopping
+        if not isinstance(es, (bool, np.bool_, Integral)) or (
+            not isinstance(es, (bool, np.bool_)) and es < 1
+        ):
+            raise ValueError(
+                f"early_stopping must be a bool or a positive int (patience), got {es!r}."
+            )
+        aug = self.augmentation
+        if aug is not None and not callable(getattr(aug, "augment", None)):
+            raise ValueError(
+                "augmentation must be None or an xraynet.Augmenter (an object with "
+                f"augment(X, rng)), got {type(aug).__name__}."
+            )
+
+    def _make_optimizer(self):
+        opt, lr = self.optimizer, float(self.learning_rate)
+        if isinstance(opt, str):
+            try:
+                return _OPTIMIZERS[opt.lower()](learning_rate=lr)
+            except KeyError:
+                raise ValueError(
+                    f"optimizer must be one of {sorted(_OPTIMIZERS)}, a keras optimizer "
+                    f"class or instance; got {opt!r}."
+                ) from None
+        if isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
+            return opt(learning_rate=lr)
+        if isinstance(opt, keras.optimizers.Optimizer):
+            config = dict(opt.get_config(), learning_rate=lr)
+            return type(opt).from_config(config)
+        raise ValueError(
+            f"optimizer must be one of {sorted(_OPTIMIZERS)}, a keras optimizer class "
+            f"or instance; got {opt!r}."
+        )
+
+    def _split_validation(self, y, groups, seed):
+        """Indices (train, val) of the held-out validation part (val may be None)."""
+        return split_validation(y, groups, float(self.validation_fraction), seed,
+                                owner=type(self).__name__)
+
+    def _callbacks(self, has_validation):
+        callbacks = [_RecordLearningRate()]
+        if has_validation:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                monitor="val_accuracy", patience=2, factor=0.3, min_lr=1e-6,
+                verbose=int(self.verbose > 0),
+            ))
+        es = self.early_stopping
+        if es is not None and bool(es):
+            is_flag = isinstance(es, (bool, np.bool_))
+            patience = _EARLY_STOPPING_PATIENCE if is_flag else int(es)
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_loss" if has_validation else "loss",
+                patience=patience, restore_best_weights=True,
+            ))
+        return callbacks
+
+    @staticmethod
+    def _reset_keras_session():
+        """Release Keras' global state before building a new model.
+
+        Only done from the main thread (Keras' global state is thread-local
+        and other threads may be building models). Already fitted models
+        keep working: they own their variables. The global dtype policy is
+        preserved.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        policy = keras.config.dtype_policy()
+        keras.backend.clear_session(free_memory=False)  # gc.collect costs ~0.5 s per fit
+        keras.config.set_dtype_policy(policy)
+
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Build a fresh network and train it on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels])
+            uint8 images (0-255), or floats in [0, 1] / [0, 255].
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        groups : array-like of shape (n_samples,), default=None
+            Patient ids: the validation part then holds whole patients.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-image weights (multiplied with ``class_weight``).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_params()
+        X = check_image_array(X, name="X", min_size=self._min_input_size)
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} images but y has {len(y)} labels.")
+        check_classification_targets(y)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y holds a single class ({classes.tolist()[0]!r}); a classifier needs at least 2."
+            )
+        weights = np.ones(len(y), dtype=np.float32)
+        if sample_weight is not None:
+            sample_weight = column_or_1d(np.asarray(sample_weight, dtype=np.float32))
+            if len(sample_weight) != len(y) or np.any(sample_weight < 0) or not np.all(
+                np.isfinite(sample_weight)
+            ):
+                raise ValueError("sample_weight must be finite, >= 0 and one per image.")
+            weights *= sample_weight
+        if self.class_weight is not None:
+            weights *= compute_sample_weight(self.class_weight, y).astype(np.float32)
+        use_weights = sample_weight is not None or self.class_weight is not None
+
+        seed = check_random_state_int(self.random_state)
+        self.classes_ = classes
+        self.n_classes_ = len(classes)
+        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+        n_outputs = 1 if self.n_classes_ == 2 else self.n_classes_
+        y_fit = y_enc.astype(np.float32 if n_outputs == 1 else np.int32)
+
+        train, val = self._split_validation(y_enc, groups, seed)
+        X_train, y_train, w_train = (X, y_fit, weights) if val is None else (
+            X[train], y_fit[train], weights[train])
+        train_data = ImageBatches(
+            X_train, y_train, w_train if use_weights else None,
+            batch_size=self.batch_size, shuffle=True, augmenter=self.augmentation,
+            seed=seed,
+        )
+        val_data = None
+        if val is not None:
+            val_data = ImageBatches(X[val], y_fit[val], batch_size=self.batch_size)
+
+        self._reset_keras_session()
+        determinism_was_on = _tf_config.is_op_determinism_enabled()
+        np_state, py_state = np.random.get_state(), random.getstate()
+        restore_default_seeds = _private_default_seeds(seed)
+        try:
+            if seed is not None:
+                keras.utils.set_random_seed(seed)
+                tf.config.experimental.enable_op_determinism()
+            model = self._build_network(self.input_shape_, n_outputs)
+            model.compile(
+                optimizer=self._make_optimizer(),
+                loss=("binary_crossentropy" if n_outputs == 1
+                      else "sparse_categorical_crossentropy"),
+                metrics=["accuracy"],
+            )
+            history = model.fit(
+                train_data, validation_data=val_data, epochs=int(self.epochs),
+                callbacks=self._callbacks(val is not None), verbose=self.verbose,
+                shuffle=False,  # ImageBatches reshuffles itself (seeded)
+            )
+        finally:
+            restore_default_seeds()
+            if seed is not None:
+                np.random.set_state(np_state)
+                random.setstate(py_state)
+                if not determinism_was_on:
+                    _tf_config.disable_op_determinism()
+        self.model_ = model
+        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return self
+
+    # ------------------------------------------------------------------
+    # predict
+    # ------------------------------------------------------------------
+    def _check_predict_input(self, X):
+        check_is_fitted(self)
+        X = check_image_array(X, name="X")
+        if tuple(X.shape[1:]) != tuple(self.input_shape_):
+            h, w, c = self.input_shape_
+            raise ValueError(
+                f"X has images of shape {X.shape[1:]}; this {type(self).__name__} was "
+                f"fitted on {h}x{w} images with {c} channel(s). Resize/convert them "
+                f"the same way (e.g. xraynet.ImageLoader(size={h}))."
+            )
+        return X
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels])
+            Images of the training size.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float64
+            Columns follow ``classes_``.
+        """
+        X = self._check_predict_input(X)
+        batches = ImageBatches(X, batch_size=max(int(self.batch_size), 32))
+        out = np.asarray(self.model_.predict(batches, verbose=0), dtype=np.float64)
+        if out.shape[1] == 1:
+            p = np.clip(out[:, 0], 0.0, 1.0)
+            return np.column_stack([1.0 - p, p])
+        return out / out.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class label per image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels])
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ------------------------------------------------------------------
+    # persistence
+    # ------------------------------------------------------------------
+    def save(self, path):
+        """Save the fitted estimator to a ``.keras`` file.
+
+        The file is a regular Keras archive (the network, loadable with
+        ``keras.saving.load_model``) plus an ``xraynet_estimator.json`` entry
+        holding the estimator class, parameters, ``classes_`` and
+        ``history_``. Reload it with :func:`xraynet.load_model`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination ending in ``.keras``.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        from ._persistence import save_keras_estimator
+
+        return save_keras_estimator(self, path)
+

@@ -1,0 +1,439 @@
+"""Transfer learning over ``keras.applications`` backbones."""
+
+import os
+from numbers import Integral, Real
+
+import keras
+from keras import layers
+
+from ._base import BaseImageClassifier
+
+__all__ = ["BACKBONES", "TransferClassifier", "build_transfer"]
+
+# name -> (keras.applications constructor, module holding preprocess_input,
+#          smallest accepted input size, the size the ImageNet weights were trained at)
+BACKBONES = {
+    "mobilenetv2": ("MobileNetV2", "mobilenet_v2", 32, 224),
+    "resnet50": ("ResNet50", "resnet", 32, 224),
+    "densenet121": ("DenseNet121", "densenet", 32, 224),
+    "efficientnetb0": ("EfficientNetB0", "efficientnet", 32, 224),
+    "vgg16": ("VGG16", "vgg16", 32, 224),
+}
+
+
+def backbone_spec(backbone):
+    """Look up a backbone by name.
+
+    Parameters
+    ----------
+    backbone : str
+        One of the keys of ``BACKBONES`` (case-insensitive).
+
+    Returns
+    -------
+    constructor : callable
+        The ``keras.applications`` model function.
+    preprocess_input : callable
+        Its preprocessing, applied to 0-255 RGB input.
+    min_size : int
+        Smallest height/width the backbone accepts.
+    default_size : int
+        Input size of its ImageNet weights.
+    """
+    if not isinstance(backbone, str) or backbone.lower() not in BACKBONES:
+        raise ValueError(f"Unknown backbone={backbone!r}; choose one of {sorted(BACKBONES)}.")
+    ctor, module, min_size, default_size = BACKBONES[backbone.lower()]
+    app = keras.applications
+    return getattr(app, ctor), getattr(app, module).preprocess_input, min_size, default_size
+
+
+@keras.saving.register_keras_serializable(package="xraynet")
+class BackbonePreprocess(layers.Layer):
+    """A backbone's own ``preprocess_input`` (on 0-255 RGB values) as a layer."""
+
+    def __init__(self, backbone, **kwargs):
+        super().__init__(**kwargs)
+        self.backbone = backbone
+
+    def call(self, inputs):
+        return backbone_spec(self.backbone)[1](inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "backbone": self.backbone}
+
+
+def _target_size(input_shape, input_size, min_size, backbone):
+    h, w = int(input_shape[0]), int(input_shape[1])
+    if input_size is None:
+        return max(h, min_size), max(w, min_size)
+    given = input_size
+    if isinstance(input_size, Integral) and not isinstance(input_size, bool):
+        input_size = (int(input_size), int(input_size))
+    try:
+        th, tw = (int(v) for v in input_size)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"input_size must be None, an int or a (height, width) pair; got {input_size!r}."
+        ) from None
+    if min(th, tw) < min_size:
+        raise ValueError(
+            f"input_size={given!r} is too small for backbone={backbone!r}, which "
+            f"needs at least {min_size}x{min_size} pixels."
+        )
+    return th, tw
+
+
+def _make_backbone(backbone, weights, shape, backbone_kwargs):
+    ctor = backbone_spec(backbone)[0]
+    kwargs = dict(backbone_kwargs or {})
+    if weights is None:
+        return ctor(include_top=False, weights=None, input_shape=shape, **kwargs)
+    if isinstance(weights, str) and weights == "imagenet":
+        try:
+            return ctor(include_top=False, weights="imagenet", input_shape=shape, **kwargs)
+        except Exception as exc:
+            raise OSError(
+                f"Could not get the ImageNet weights of backbone={backbone!r} ({exc}). "
+                "Without network access, save them on a machine that has it with "
+                f"keras.applications.{ctor.__name__}(include_top=False, weights='imagenet')"
+                ".save_weights('backbone.weights.h5') (or use the no-top .h5 file Keras "
+                "downloads to ~/.keras/models) and pass weights='/path/to/that/file'."
+            ) from exc
+    if not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(
+            f"weights must be None, 'imagenet' or the path of a weights file; got {weights!r}."
+        )
+    path = os.fspath(weights)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"weights file {path!r} does not exist (weights must be None, 'imagenet' or "
+            f"the path of a no-top {backbone!r} weights file, .weights.h5 or .h5)."
+        )
+    if not path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"weights file {path!r} must be a Keras .weights.h5 or legacy .h5 file of the "
+            f"{backbone!r} backbone without its top (include_top=False)."
+        )
+    model = ctor(include_top=False, weights=None, input_shape=shape, **kwargs)
+    try:
+        model.load_weights(path)
+    except Exception as exc:
+        raise ValueError(
+            f"Could not load weights file {path!r} into backbone={backbone!r} "
+            f"(include_top=False, input {shape}): {exc}"
+        ) from exc
+    return model
+
+
+def build_transfer(input_shape, n_outputs, *, backbone="mobilenetv2", weights=None,
+                   input_size=None, dropout=0.2, backbone_kwargs=None):
+    """Build an uncompiled ``keras.applications`` backbone with a new head.
+
+    Gray images are repeated to 3 channels and resized in the graph to
+    ``input_size`` (default: their own size, enlarged to the backbone's
+    minimum), then go through the backbone's own ``preprocess_input``, the
+    backbone without its top, global average pooling, dropout and a sigmoid
+    unit (``n_outputs == 1``) or a softmax layer.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)`` of the 0-255 valued input, channels 1 or 3.
+    n_outputs : int
+        1 (binary, sigmoid) or the number of classes (softmax).
+    backbone : str, default="mobilenetv2"
+        A key of ``BACKBONES``.
+    weights : None, "imagenet" or path, default=None
+        Random initialisation, the Keras ImageNet download, or a local no-top
+        weights file (``.weights.h5`` or legacy ``.h5``).
+    input_size : None, int or (int, int), default=None
+        Size the images are resized to inside the network.
+    dropout : float, default=0.2
+        Dropout rate of the head.
+    backbone_kwargs : dict or None, default=None
+        Extra arguments of the backbone constructor, e.g. ``{"alpha": 0.35}``
+        for MobileNetV2.
+
+    Returns
+    -------
+    model : keras.Model
+        Its layer named ``"backbone"`` is the ``keras.applications`` model.
+    """
+    min_size = backbone_spec(backbone)[2]
+    channels = int(input_shape[-1])
+    if channels not in (1, 3):
+        raise ValueError(f"images must have 1 or 3 channels, got {channels}.")
+    th, tw = _target_size(input_shape, input_size, min_size, backbone)
+    inputs = keras.Input(shape=tuple(int(s) for s in input_shape), name="image")
+    x = inputs
+    if channels == 1:
+        x = layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
+    if (th, tw) != (int(input_shape[0]), int(input_shape[1])):
+        x = layers.Resizing(th, tw, interpolation="bilinear", name="resize")(x)
+    x = BackbonePreprocess(backbone.lower(), name="preprocess")(x)
+    base = _make_backbone(backbone.lower(), weights, (th, tw, 3), backbone_kwargs)
+    base.name = "backbone"
+    # A pretrained backbone keeps its batch-norm statistics (inference mode)
+    # even when fine-tuned; a random one learns them.
+    x = base(x, training=False) if weights is not None else base(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    activation = "sigmoid" if n_outputs == 1 else "softmax"
+    outputs = layers.Dense(n_outputs, activation=activation, name="predictions")(x)
+    return keras.Model(inputs, outputs, name=f"xraynet_{backbone.lower()}")
+
+
+def _layers_to_unfreeze(base, trainable):
+    """Backbone layers trained in phase 2 (batch norms stay frozen)."""
+    candidates = [layer for layer in base.layers if layer.weights]
+    if trainable == "all":
+        chosen = candidates
+    elif isinstance(trainable, Integral):
+        chosen = candidates[len(candidates) - int(trainable):] if trainable else []
+    else:
+        chosen = candidates[len(candidates) - round(float(trainable) * len(candidates)):]
+    return [layer for layer in chosen if not isinstance(layer, layers.BatchNormalization)]
+
+
+class _UnfreezeBackbone(keras.callbacks.Callback):
+    """Phase 2 of fine-tuning: unfreeze backbone layers, new optimizer at a lower rate."""
+
+    def __init__(self, at_epoch, trainable, make_optimizer):
+        super().__init__()
+        self.at_epoch = at_epoch
+        self.trainable = trainable
+        self.make_optimizer = make_optimizer
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch != self.at_epoch:
+            return
+        model = self.model
+        base = model.get_layer("backbone")
+        base.trainable = True
+        keep = {id(layer) for layer in _layers_to_unfreeze(base, self.trainable)}
+        for layer in base.layers:
+            layer.trainable = id(layer) in keep
+        optimizer = self.make_optimizer()
+        optimizer.build(model.trainable_variables)
+        model.optimizer = optimizer
+        model.make_train_function(force=True)
+
+
+class TransferClassifier(BaseImageClassifier):
+    """Image classifier on a ``keras.applications`` backbone (transfer learning).
+
+    Gray images are repeated to three channels and resized inside the network
+    (to ``input_size``, by default their own size enlarged to the backbone's
+    32-pixel minimum), then pass the backbone's own ``preprocess_input``, the
+    backbone without its ImageNet top, global average pooling, dropout and a
+    new sigmoid unit (two classes) or softmax layer.
+
+    With pretrained ``weights`` training runs in two phases: for
+    ``head_epochs`` epochs only the new head learns (backbone frozen), then
+    the layers chosen by ``trainable`` are unfrozen and training continues
+    with a fresh optimizer at ``fine_tune_learning_rate``; batch-norm layers
+    of a pretrained backbone stay frozen in inference mode throughout. With
+    ``weights=None`` the whole network is trained from scratch in one phase.
+
+    Parameters
+    ----------
+    backbone : {"mobilenetv2", "resnet50", "densenet121", "efficientnetb0", "vgg16"}, \
+default="mobilenetv2"
+        The ``keras.applications`` architecture.
+    weights : None, "imagenet" or path, default=None
+        ``None``: random initialisation (no download). ``"imagenet"``: Keras
+        downloads the ImageNet weights (an ``OSError`` explains how to pass a
+        local file when that fails). A path: a local ``.weights.h5`` (Keras 3)
+        or legacy ``.h5`` file of the backbone built with
+        ``include_top=False``.
+    trainable : "all", "head", float in (0, 1] or int, default="all"
+        What is trained after the head phase when ``weights`` is pretrained:
+        the whole backbone, nothing more (``"head"``: feature extraction),
+        the top fraction or the top ``n`` weighted layers of the backbone.
+        With ``weights=None`` only ``"all"`` is allowed.
+    input_size : None, int or (int, int), default=None
+        Size the images are resized to inside the network. ``None`` keeps
+        the training size, enlarged to 32 px when smaller. Larger sizes (96
+        to 224) suit ImageNet weights better but cost quadratically more.
+    dropout : float, default=0.2
+        Dropout rate of the head.
+    head_epochs : int or None, default=None
+        Epochs of phase 1 with pretrained weights (``None``: a third of
+        ``epochs``, at least 1). Ignored for ``weights=None`` and
+        ``trainable="head"`` (only the head trains, for all epochs).
+    fine_tune_learning_rate : float or None, default=None
+        Learning rate of phase 2 (``None``: ``learning_rate / 10``).
+    backbone_kwargs : dict or None, default=None
+        Extra arguments of the backbone constructor, e.g. ``{"alpha": 0.35}``
+        for a slimmer MobileNetV2.
+    epochs : int, default=10
+        Passes over the training data (both phases together).
+    batch_size : int, default=32
+        Images per gradient step.
+    learning_rate : float, default=1e-3
+        Learning rate of the head phase (or of the whole training from scratch).
+    optimizer : {"rmsprop", "adam", "adamw", "sgd"} or keras optimizer, default="adam"
+        Optimizer (a fresh one per fit and per phase).
+    augmentation : :class:`xraynet.Augmenter` or None, default=None
+        Random transformations applied to every training batch (never to
+        validation or prediction data). Do not flip chest X-rays horizontally.
+    class_weight : None, "balanced" or dict, default="balanced"
+        Per-class weights multiplied into the sample weights.
+    validation_fraction : float, default=0.1
+        Stratified held-out part of the training data for the learning-rate
+        schedule and early stopping. 0 disables it.
+    early_stopping : bool or int, default=False
+        Stop when the validation loss stops improving (int: patience,
+        ``True``: 3) and restore the best weights.
+    random_state : int, RandomState or None, default=None
+        Seed for weights, split, shuffling, dropout and augmentation.
+    verbose : int, default=0
+        Keras progress output.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network; ``model_.get_layer("backbone")`` is the backbone.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; ``classes_[1]`` is the positive class of binary problems.
+    n_classes_ : int
+        Number of classes.
+    input_shape_ : tuple of int
+        ``(height, width, channels)`` seen in ``fit``.
+    history_ : dict of str -> list of float
+        Per-epoch Keras metrics over both phases, with ``"learning_rate"``.
+
+    See Also
+    --------
+    xraynet.ResNetClassifier : A small residual network trained from scratch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from xraynet.models import TransferClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(0, 256, size=(16, 28, 28, 1), dtype=np.uint8)
+    >>> y = np.arange(16) % 2
+    >>> clf = TransferClassifier(backbone_kwargs={"alpha": 0.35}, epochs=1,
+    ...                          batch_size=8, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    #: Images are resized in the graph; below 8 px there is nothing to enlarge.
+    _min_input_size = 8
+
+    def __init__(
+        self,
+        backbone="mobilenetv2",
+        weights=None,
+        trainable="all",
+        input_size=None,
+        dropout=0.2,
+        head_epochs=None,
+        fine_tune_learning_rate=None,
+        backbone_kwargs=None,
+        epochs=10,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        augmentation=None,
+        class_weight="balanced",
+        validation_fraction=0.1,
+        early_stopping=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.trainable = trainable
+        self.input_size = input_size
+        self.dropout = dropout
+        self.head_epochs = head_epochs
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.backbone_kwargs = backbone_kwargs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.augmentation = augmentation
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- validation -------------------------------------------------------
+    def _check_params(self):
+        super()._check_params()
+        backbone_spec(self.backbone)
+        t = self.trainable
+        ok = (t in ("all", "head") if isinstance(t, str) else
+              (isinstance(t, Integral) and not isinstance(t, bool) and t >= 0) or
+              (isinstance(t, Real) and not isinstance(t, bool) and 0 < t <= 1))
+        if not ok:
+            raise ValueError(
+                "trainable must be 'all', 'head', a fraction in (0, 1] or a number of "
+                f"top backbone layers (int >= 0); got {t!r}."
+            )
+        if self.weights is None and t != "all":
+            raise ValueError(
+                f"trainable={t!r} needs pretrained weights; with weights=None the whole "
+                "network is trained from scratch (use trainable='all')."
+            )
+        if self.head_epochs is not None and (
+            not isinstance(self.head_epochs, Integral) or self.head_epochs < 1
+        ):
+            raise ValueError(f"head_epochs must be None or a positive int, got {self.head_epochs!r}.")
+        ftlr = self.fine_tune_learning_rate
+        if ftlr is not None and (not isinstance(ftlr, Real) or not ftlr > 0):
+            raise ValueError(f"fine_tune_learning_rate must be None or > 0, got {ftlr!r}.")
+        if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
+            raise ValueError(f"backbone_kwargs must be None or a dict, got {self.backbone_kwargs!r}.")
+
+    # -- phases -----------------------------------------------------------
+    def _phase1_epochs(self):
+        """Epochs with a frozen backbone (0: train everything from the start)."""
+        if self.weights is None:
+            return 0
+        if self.trainable == "head":
+            return int(self.epochs)
+        n = self.head_epochs if self.head_epochs is not None else max(1, int(self.epochs) // 3)
+        return min(int(n), int(self.epochs))
+
+    def _build_network(self, input_shape, n_outputs):
+        """Backbone plus head (uncompiled); the backbone is frozen for phase 1."""
+        model = build_transfer(
+            input_shape, n_outputs, backbone=self.backbone, weights=self.weights,
+            input_size=self.input_size, dropout=float(self.dropout),
+            backbone_kwargs=self.backbone_kwargs,
+        )
+        if self._phase1_epochs() > 0:
+            model.get_layer("backbone").trainable = False
+        return model
+
+    def _fine_tune_optimizer(self):
+        lr = self.fine_tune_learning_rate
+        if lr is None:
+            lr = float(self.learning_rate) / 10
+        saved = self.learning_rate
+        try:
+            self.learning_rate = lr
+            return self._make_optimizer()
+        finally:
+            self.learning_rate = saved
+
+    def _callbacks(self, has_validation):
+        callbacks = super()._callbacks(has_validation)
+        start = self._phase1_epochs()
+        if 0 < start < int(self.epochs) and self.trainable != "head":
+            # first, so that the other callbacks see the new optimizer
+            callbacks.insert(0, _UnfreezeBackbone(start, self.trainable,
+                                                  self._fine_tune_optimizer))
+        return callbacks
