@@ -60,7 +60,7 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        pixels : ndarray of shape (n_samples, n_output_features_), dtype float32
+        pixels : ndarray of shape (n_samples, ``n_output_features_``), dtype float32
         """
         check_is_fitted(self, "image_shape_")
         images = _check_images(X)

@@ -301,7 +301,7 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_output_features_), dtype float32
+        features : ndarray of shape (n_samples, ``n_output_features_``), dtype float32
             The HOG descriptors, in scikit-image's order.
         """
         check_is_fitted(self, "image_size_")

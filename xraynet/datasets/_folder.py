@@ -193,14 +193,19 @@ def load_image_folder(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the attributes:
+
         ``filenames`` : ndarray of str, shape (n_samples,)
             Paths (``path`` joined with class folder and file name), sorted
             by target then file name.
         ``target`` : ndarray of int, shape (n_samples,)
+            Class of each image, 0 = normal.
         ``target_names`` : ndarray of str, shape (n_classes,)
+            Class (folder) names, indexed by target.
         ``groups`` : ndarray of str, shape (n_samples,)
             Patient of each image, for :class:`~sklearn.model_selection.GroupKFold`.
         ``DESCR`` : str
+            Description of the data.
     (filenames, target) : tuple
         When ``return_X_y=True``.
 
