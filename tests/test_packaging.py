@@ -64,7 +64,10 @@ def test_wheel_installs_into_fresh_venv_and_cli_runs(dist_dir, tmp_path):
     site = Path(_run(str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     (site / "_borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     _run(str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel))
-    where = _run(str(py), "-c", "import xraynet; print(xraynet.__file__, xraynet.__version__)")
+    # cwd=tmp_path: `python -c` puts the current folder first on sys.path, and the
+    # repository root would shadow the installed wheel.
+    where = _run(str(py), "-c", "import xraynet; print(xraynet.__file__, xraynet.__version__)",
+                 cwd=tmp_path)
     assert str(env_dir) in where, f"xraynet was not imported from the wheel: {where}"
-    out = _run(str(env_dir / "bin" / "xraynet"), "--help")
+    out = _run(str(env_dir / "bin" / "xraynet"), "--help", cwd=tmp_path)
     assert "compare" in out and "predict" in out

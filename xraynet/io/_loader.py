@@ -10,6 +10,8 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils import check_image_array
+from ._errors import ImageLoadError
+from ._masks import apply_mask, check_mask_mode, read_mask
 from ._readers import DEFAULT_MAX_PIXELS, check_color, check_max_pixels, load_image
 
 __all__ = ["ImageLoader"]
@@ -95,7 +97,8 @@ def _as_paths(X):
             if X.shape[1] != 1:
                 raise ValueError(
                     "X as a DataFrame must have exactly one column of file paths; "
-                    f"got {X.shape[1]} columns {list(X.columns)}."
+                    f"got {X.shape[1]} columns {list(X.columns)}. (For [image, mask] "
+                    "columns set ImageLoader(mask_mode='crop' or 'zero').)"
                 )
             X = X.iloc[:, 0]
         X = X.to_numpy()
@@ -117,6 +120,48 @@ def _as_paths(X):
                 f"X[{i}] is {type(p).__name__} {p!r}; expected a file path (str or path-like)."
             )
     return items, None
+
+
+def _missing(value):
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
+def _split_masks(X):
+    """``X`` of shape (n, 2) [image path, mask path] -> (image paths, mask paths)."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise ValueError(f"X must be (n_samples, 2) [image path, mask path] rows; got {X!r}.")
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:
+        X = X.to_numpy(dtype=object)
+    rows = X if isinstance(X, np.ndarray) else list(X)
+    shape = np.shape(rows) if isinstance(rows, np.ndarray) else (len(rows),)
+    if isinstance(rows, np.ndarray) and (rows.ndim != 2 or rows.shape[1] != 2):
+        raise ValueError(
+            "with mask_mode set, X must have two columns [image path, mask path] (a 2-column "
+            f"DataFrame or an (n_samples, 2) array); got shape {shape}."
+        )
+    if not len(rows):
+        raise ValueError("X is empty: expected at least one [image path, mask path] row.")
+    images, masks = [], []
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes, os.PathLike)) or len(row) != 2:
+            raise ValueError(
+                "with mask_mode set, X must have two columns [image path, mask path]; "
+                f"row {i} is {row!r}."
+            )
+        image, mask = row
+        if not isinstance(image, (str, os.PathLike)):
+            raise ValueError(f"X[{i}, 0] is {type(image).__name__} {image!r}; expected an "
+                             "image file path (image arrays cannot be combined with masks).")
+        if _missing(mask):
+            raise ImageLoadError(image, f"no mask given (X[{i}, 1] is {mask!r})")
+        if not isinstance(mask, (str, os.PathLike)):
+            raise ValueError(f"X[{i}, 1] is {type(mask).__name__} {mask!r}; expected a mask "
+                             "file path.")
+        images.append(image)
+        masks.append(mask)
+    return images, masks
 
 
 class ImageLoader(TransformerMixin, BaseEstimator):
@@ -150,6 +195,18 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     max_pixels : int or None, default=100_000_000
         Refuse files whose header announces more pixels than this (decompression
         bombs); None disables the check.
+    mask_mode : {None, "crop", "zero"}, default=None
+        Use a lung mask per image. ``X`` then has two columns, ``[image path,
+        mask path]`` (a 2-column DataFrame such as ``table[["path",
+        "mask_path"]]``, or an (n_samples, 2) array), which keeps working inside
+        a Pipeline or GridSearchCV. ``"crop"`` cuts each image to the bounding
+        box of its lungs (plus ``mask_margin``) before resizing; ``"zero"``
+        sets every pixel outside the lungs to 0. In both modes regions of the
+        class "Ignore" are set to 0. See :func:`read_mask` for the mask
+        formats (PNG, nonzero = lung; COCO / V7 polygon JSON).
+    mask_margin : float in [0, 1], default=0.05
+        With ``mask_mode="crop"``: margin added on each side of the lung box,
+        as a fraction of the box height / width.
 
     See Also
     --------
@@ -165,7 +222,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     the speed-up over a sequential loop grows with the free cores. Headers are
     read first, so decompression bombs and truncated files are rejected before
     decoding. See :func:`read_image` for how 16-bit, alpha and DICOM inputs
-    are converted. Arrays given to ``transform`` must follow the
+    are converted. With masks, images are decoded at full size (no reduced
+    JPEG decode) and a mask whose size differs from its image is resized with
+    nearest-neighbour interpolation when the aspect ratios agree within 2%
+    (otherwise :class:`ImageLoadError`, as for a missing, unreadable or empty
+    mask). Arrays given to ``transform`` must follow the
     xraynet convention (``uint8`` (n, h, w[, c]), RGB) and are resized and
     converted to ``color``.
 
@@ -192,6 +253,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=False,
         max_pixels=DEFAULT_MAX_PIXELS,
+        mask_mode=None,
+        mask_margin=0.05,
     ):
         self.size = size
         self.color = color
@@ -199,6 +262,8 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.max_pixels = max_pixels
+        self.mask_mode = mask_mode
+        self.mask_margin = mask_margin
 
     def _check_params(self):
         height, width = _check_size(self.size)
@@ -209,6 +274,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0
         ):
             raise ValueError(f"n_jobs must be None or a non-zero int; got {self.n_jobs!r}.")
+        check_mask_mode(self.mask_mode, self.mask_margin)
         return height, width, channels, max_pixels
 
     def fit(self, X=None, y=None):
@@ -234,7 +300,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         ----------
         X : 1-D array-like of str or path-like, or array of shape (n, h, w[, c])
             File paths (list, ndarray, pandas Series or one-column DataFrame),
-            or images, or a list of images of different sizes.
+            or images, or a list of images of different sizes. With
+            ``mask_mode`` set: shape (n_samples, 2), rows ``[image path, mask
+            path]``.
 
         Returns
         -------
@@ -250,13 +318,22 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             invalid.
         """
         height, width, channels, max_pixels = self._check_params()
-        paths, images = _as_paths(X)
-        if paths is None:
-            return self._transform_arrays(images, height, width, channels)
+        masks = None
+        if self.mask_mode is not None:
+            paths, masks = _split_masks(X)
+        else:
+            paths, images = _as_paths(X)
+            if paths is None:
+                return self._transform_arrays(images, height, width, channels)
         out = np.empty((len(paths), height, width, channels), np.uint8)
 
         def work(i):
-            img, factor = load_image(paths[i], channels, max_pixels, (height, width))
+            if masks is None:
+                img, factor = load_image(paths[i], channels, max_pixels, (height, width))
+            else:
+                img, factor = load_image(paths[i], channels, max_pixels)
+                label = read_mask(masks[i], img.shape[:2], image_path=paths[i])
+                img = apply_mask(img, label, self.mask_mode, float(self.mask_margin))
             out[i] = _resize(img, height, width, self.keep_aspect, factor)
 
         n_threads = min(effective_n_jobs(self.n_jobs), len(paths))
@@ -306,7 +383,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.two_d_array = False
+        tags.input_tags.two_d_array = self.mask_mode is not None  # [image, mask] rows
         tags.input_tags.one_d_array = True  # paths
         tags.input_tags.three_d_array = True  # image arrays
         tags.input_tags.string = True

@@ -1,10 +1,14 @@
 """Clinical metrics: sensitivity, specificity, bootstrap summaries, operating points.
 
+:func:`subgroup_report` breaks AUC / sensitivity / specificity down by
+subgroup (view, sex, age band, source) with bootstrap intervals.
+
 The disease class is the positive class (label 1 by xraynet convention).
 """
 
 from ._classification import sensitivity_score, specificity_at_sensitivity, specificity_score
 from ._scorers import SCORERS, clinical_scoring, get_scorer, sensitivity_scorer, specificity_scorer
+from ._subgroup import subgroup_report
 from ._summary import OperatingPoint, classification_summary, threshold_for_sensitivity
 
 __all__ = [
@@ -18,5 +22,6 @@ __all__ = [
     "specificity_at_sensitivity",
     "specificity_score",
     "specificity_scorer",
+    "subgroup_report",
     "threshold_for_sensitivity",
 ]

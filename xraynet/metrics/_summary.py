@@ -154,36 +154,10 @@ def classification_summary(
     pred = score >= threshold
     point = _metrics(pos[None], pred[None], score[None])
     names = list(point)
-    boot = {k: [] for k in names}
     n = pos.shape[0]
-    n_valid = 0
-    if n_bootstraps:
-        rng = check_random_state(random_state)
-        chunk = max(1, min(int(n_bootstraps), 4_000_000 // n))
-        left = int(n_bootstraps)
-        while left > 0:
-            m = min(chunk, left)
-            left -= m
-            idx = rng.randint(0, n, size=(m, n))
-            p = pos[idx]
-            n_p = p.sum(axis=1)
-            keep = (n_p > 0) & (n_p < n)
-            if not keep.any():
-                continue
-            idx, p = idx[keep], p[keep]
-            n_valid += idx.shape[0]
-            for k, v in _metrics(p, pred[idx], score[idx]).items():
-                boot[k].append(v)
-    alpha = (1 - confidence) / 2
-    rows = []
-    for k in names:
-        low = high = np.nan
-        if n_valid and k not in ("TP", "FP", "TN", "FN"):
-            vals = np.concatenate(boot[k])
-            vals = vals[~np.isnan(vals)]
-            if vals.size:
-                low, high = np.quantile(vals, [alpha, 1 - alpha])
-        rows.append((float(point[k][0]), float(low), float(high)))
+    intervals, n_valid = _bootstrap_intervals(pos, pred, score, n_bootstraps=n_bootstraps,
+                                              confidence=confidence, random_state=random_state)
+    rows = [(float(point[k][0]), *intervals[k]) for k in names]
     summary = pd.DataFrame(rows, index=pd.Index(names, name="metric"),
                            columns=["value", "ci_low", "ci_high"])
     positive = str(pos_label)
@@ -202,6 +176,51 @@ def classification_summary(
         labels=dict(METRIC_NAMES),
     )
     return summary
+
+
+def _bootstrap_intervals(pos, pred, score, *, n_bootstraps, confidence, random_state,
+                         both_classes=True):
+    """Percentile bootstrap intervals of every metric of :func:`_metrics`.
+
+    ``pos``, ``pred`` (bool) and ``score`` are 1-D. With ``both_classes``,
+    resamples holding a single class are skipped (the default of
+    :func:`classification_summary`); otherwise they are kept and the metrics
+    they leave undefined (NaN) are ignored. Counts get no interval. Returns
+    ``({metric: (low, high)}, number of resamples used)``.
+    """
+    names = list(METRIC_NAMES)
+    boot = {k: [] for k in names}
+    n = pos.shape[0]
+    n_valid = 0
+    if n_bootstraps and n:
+        rng = check_random_state(random_state)
+        chunk = max(1, min(int(n_bootstraps), 4_000_000 // n))
+        left = int(n_bootstraps)
+        while left > 0:
+            m = min(chunk, left)
+            left -= m
+            idx = rng.randint(0, n, size=(m, n))
+            p = pos[idx]
+            if both_classes:
+                n_p = p.sum(axis=1)
+                keep = (n_p > 0) & (n_p < n)
+                if not keep.any():
+                    continue
+                idx, p = idx[keep], p[keep]
+            n_valid += idx.shape[0]
+            for k, v in _metrics(p, pred[idx], score[idx]).items():
+                boot[k].append(v)
+    alpha = (1 - confidence) / 2
+    out = {}
+    for k in names:
+        low = high = np.nan
+        if n_valid and k not in ("TP", "FP", "TN", "FN"):
+            vals = np.concatenate(boot[k])
+            vals = vals[~np.isnan(vals)]
+            if vals.size:
+                low, high = np.quantile(vals, [alpha, 1 - alpha])
+        out[k] = (float(low), float(high))
+    return out, n_valid
 
 
 class OperatingPoint(NamedTuple):

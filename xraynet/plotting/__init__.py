@@ -11,6 +11,7 @@ from ._gradcam import GradCAMDisplay
 from ._history import TrainingHistoryDisplay
 from ._images import ImageGridDisplay, PredictionGridDisplay
 from ._roc import RocCurvesDisplay
+from ._subgroup import SubgroupDisplay
 
 __all__ = [
     "ClassBalanceDisplay",
@@ -19,5 +20,6 @@ __all__ = [
     "ImageGridDisplay",
     "PredictionGridDisplay",
     "RocCurvesDisplay",
+    "SubgroupDisplay",
     "TrainingHistoryDisplay",
 ]
