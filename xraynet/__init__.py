@@ -48,6 +48,7 @@ _SUBPACKAGES = [
     "metrics",
     "model_selection",
     "models",
+    "parallel",
     "plotting",
     "report",
     "utils",
