@@ -37,6 +37,8 @@ _LAZY = {
     "write_report": "xraynet.report",
     "compare_models": "xraynet.model_selection",
     "select_model": "xraynet.model_selection",
+    "default_models": "xraynet.model_selection",
+    "available_models": "xraynet.model_selection",
 }
 
 _SUBPACKAGES = [

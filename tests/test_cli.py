@@ -1,0 +1,215 @@
+"""The ``xraynet`` command line (``xraynet.cli.main``), on real images.
+
+Commands run in-process through ``main(argv)`` (same code path as the console
+script, much faster than a subprocess per call); two subprocess tests check
+the installed entry point: no TensorFlow import for ``--help`` and no
+traceback for a bad argument.
+"""
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xraynet.cli import main
+from xraynet.model_selection import available_models
+
+
+def run(argv, capsys):
+    """Run the CLI; return (exit status, stdout, stderr)."""
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse --help / --version / usage errors
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def assert_one_line_error(rc, err, *fragments):
+    assert rc != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("xraynet: error: ")
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in lines[0]
+
+
+# ----------------------------------------------------------------------------- help
+
+
+def test_help_and_version(capsys):
+    rc, out, _ = run(["--help"], capsys)
+    assert rc == 0
+    assert "compare" in out and "predict" in out and "examples:" in out
+    rc, out, _ = run(["compare", "--help"], capsys)
+    assert rc == 0
+    for option in ("--dataset", "--test", "--models", "--cv", "--size", "--epochs",
+                   "--groups", "--n-jobs", "--random-state", "--quick", "--out",
+                   "--data-home", "examples:"):
+        assert option in out
+    for name in available_models():  # the zoo is listed with a description
+        assert f"\n  {name} " in out
+    rc, out, _ = run(["predict", "--help"], capsys)
+    assert rc == 0 and "MODEL" in out and "IMAGE" in out and "examples:" in out
+    rc, out, _ = run(["--version"], capsys)
+    import xraynet
+
+    assert rc == 0 and xraynet.__version__ in out
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys, xraynet.cli as c\n"
+            "try:\n    c.main(['compare', '--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF'\n"
+            "assert 'sklearn' not in sys.modules, 'sklearn'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bad_argument_in_subprocess_has_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "xraynet.cli", "compare", str(tmp_path / "missing")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [
+        f"xraynet: error: DATA_DIR {str(tmp_path / 'missing')!r} is not a folder"
+    ]
+
+
+# ------------------------------------------------------------------------- bad args
+
+
+def test_bad_arguments(tmp_path, capsys):
+    rc, _, err = run(["compare", str(tmp_path / "nope")], capsys)
+    assert_one_line_error(rc, err, "is not a folder")
+    rc, _, err = run(["compare"], capsys)
+    assert_one_line_error(rc, err, "DATA_DIR", "--dataset")
+    rc, _, err = run(["compare", "--cv", "0", str(tmp_path)], capsys)
+    assert_one_line_error(rc, err, "--cv")
+    rc, _, err = run(["compare", "--dataset", "mnist"], capsys)
+    assert_one_line_error(rc, err, "--dataset")
+    rc, _, err = run(["frobnicate"], capsys)
+    assert_one_line_error(rc, err, "frobnicate")
+
+    empty = tmp_path / "empty"
+    (empty / "NORMAL").mkdir(parents=True)
+    (empty / "PNEUMONIA").mkdir()
+    rc, _, err = run(["compare", str(empty)], capsys)
+    assert_one_line_error(rc, err, "holds no image files")
+
+    rc, _, err = run(["predict", str(tmp_path / "model.joblib"), "x.png"], capsys)
+    assert_one_line_error(rc, err, "does not exist")
+    garbage = tmp_path / "model.joblib"
+    garbage.write_bytes(b"this is not a model")
+    img = tmp_path / "x.png"
+    img.write_bytes(b"")
+    rc, _, err = run(["predict", str(garbage), str(img)], capsys)
+    assert_one_line_error(rc, err, "cannot read model file")
+
+
+@pytest.fixture(scope="module")
+def tree(kermany_dir, tmp_path_factory):
+    """A small class-folder copy of real Kermany images (never written in place)."""
+    root = tmp_path_factory.mktemp("cxr") / "train"
+    for cls in ("NORMAL", "PNEUMONIA"):
+        (root / cls).mkdir(parents=True)
+        # consecutive names: several pneumonia images share a patient (personN_...)
+        names = sorted((kermany_dir / cls).glob("*.jpeg"))[100:114]
+        for name in names:
+            shutil.copy(name, root / cls / name.name)
+    return root
+
+
+def test_one_class_and_unknown_model(tree, tmp_path, capsys):
+    one = tmp_path / "one"
+    shutil.copytree(tree / "NORMAL", one / "NORMAL")
+    rc, _, err = run(["compare", str(one)], capsys)
+    assert_one_line_error(rc, err, "only one class")
+    rc, _, err = run(["compare", str(tree), "--models", "hog_svm,alexnet"], capsys)
+    assert_one_line_error(rc, err, "unknown model name", "alexnet", "seed_cnn")
+    rc, _, err = run(["compare", str(tree), "--test", str(one)], capsys)
+    assert_one_line_error(rc, err, "only one class")
+
+
+# ---------------------------------------------------------------------- compare runs
+
+
+def test_compare_folder_then_predict(tree, tmp_path, capsys):
+    out = tmp_path / "results"
+    rc, stdout, err = run(["compare", str(tree), "--quick", "--models", "hog_svm,seed_cnn",
+                           "--cv", "2", "--size", "32", "--out", str(out)], capsys)
+    assert rc == 0, err
+    assert "leaderboard" in stdout and "winner:" in stdout
+    assert "seed_cnn" in err and "hog_svm" in err  # progress lines
+    board = pd.read_csv(out / "leaderboard.csv", index_col="model")
+    assert sorted(board.index) == ["hog_svm", "seed_cnn"]
+    assert board["roc_auc_mean"].is_monotonic_decreasing
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["winner"] == board.index[0]
+    assert metrics["target_names"] == ["NORMAL", "PNEUMONIA"]
+    assert metrics["grouped_cv"] is True  # Kermany names carry patient ids
+    for key in ("accuracy", "roc_auc", "sensitivity", "specificity"):
+        assert 0.0 <= metrics["test"][key] <= 1.0
+    model_file = out / metrics["model_file"]
+    assert model_file.suffix == ".joblib"
+    if importlib.util.find_spec("xraynet.report") is not None:
+        assert (out / "report.html").is_file()
+
+    # the saved winner is a whole pipeline that reads image files
+    import xraynet
+
+    model = xraynet.load_model(model_file)
+    files = sorted(str(p) for p in (tree / "PNEUMONIA").glob("*.jpeg"))[:2]
+    files += sorted(str(p) for p in (tree / "NORMAL").glob("*.jpeg"))[:1]
+    assert model.predict_proba(np.asarray(files)).shape == (3, 2)
+
+    rc, stdout, err = run(["predict", str(model_file), *files], capsys)
+    assert rc == 0, err
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 3
+    for line, f in zip(lines, files):
+        path, name, prob = line.split("\t")
+        assert path == f and name in ("NORMAL", "PNEUMONIA") and 0.5 <= float(prob) <= 1.0
+
+
+def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, capsys):
+    out = tmp_path / "results"
+    # (the whole quick zoo takes ~1.5 min of CPU: mobilenetv2 and resnet are
+    # left out here to keep the suite fast; `make compare` runs them all)
+    models = "seed_cnn,hog_svm,random_forest"
+    rc, stdout, err = run(["compare", "--dataset", "pneumoniamnist", "--quick", "--models",
+                           models, "--data-home", str(data_dir), "--cv", "2",
+                           "--out", str(out)], capsys)
+    assert rc == 0, err
+    board = pd.read_csv(out / "leaderboard.csv", index_col="model")
+    assert sorted(board.index) == sorted(models.split(","))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_test"] == 200 and metrics["image_size"] == 28
+    # the winner of a real comparison beats chance on the real test split
+    assert metrics["test"]["roc_auc"] > 0.75
+    model_file = out / metrics["model_file"]
+    import xraynet
+
+    model = xraynet.load_model(model_file)
+    X = np.load(pneumoniamnist_path)["test_images"][:5, ..., None]
+    assert model.predict_proba(X).shape == (5, 2)  # takes uint8 (n, 28, 28, 1)
+
+    # predict on image files: resized to the model's 28 px input
+    import cv2
+
+    files = []
+    for i in range(2):
+        files.append(str(tmp_path / f"img{i}.png"))
+        cv2.imwrite(files[-1], X[i, ..., 0])
+    rc, stdout, err = run(["predict", str(model_file), *files], capsys)
+    assert rc == 0, err
+    names = [ln.split("\t")[1] for ln in stdout.strip().splitlines()]
+    assert len(names) == 2 and set(names) <= {"normal", "pneumonia"}

@@ -1,0 +1,536 @@
+"""The ``xraynet`` command line: ``xraynet compare`` and ``xraynet predict``.
+
+Only argparse and the public xraynet API; TensorFlow is imported lazily (by
+the models, when a command needs them) so that ``xraynet --help`` is fast.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+PROG = "xraynet"
+_MODEL_STEM = "model"
+
+_MAIN_EPILOG = """\
+examples:
+  xraynet compare --dataset pneumoniamnist --out results
+  xraynet compare chest_xray/train --test chest_xray/test --size 64 --out results
+  xraynet predict results/model.joblib chest_xray/test/NORMAL/IM-0001-0001.jpeg
+
+Data files are looked up in --data-home, else $XRAYNET_DATA, else ~/xraynet_data.
+Run 'xraynet COMMAND --help' for the options of a command.
+"""
+
+_COMPARE_EPILOG = """\
+models (--models, default: all):
+{models}
+
+what it does:
+  1. loads the data (a folder is decoded once, to --size pixels, grayscale);
+  2. cross-validates every model on the same stratified folds (grouped by
+     patient for folders whose file names carry patient ids, e.g. Kermany's
+     personN_..., IM-NNNN-...), ranked by ROC AUC; a failing model is reported
+     in the 'error' column and the others go on;
+  3. refits the winner on all training images and evaluates it on the test
+     split (--test, PneumoniaMNIST's test split, or else 20% of the patients
+     held out before cross-validation);
+  4. writes to --out: leaderboard.csv, metrics.json, the fitted winner
+     (model.joblib or model.keras; reload with xraynet.load_model) and, when
+     available, report.html.
+
+examples:
+  xraynet compare --dataset pneumoniamnist --out results     # the main job, ~10 min on 2 CPUs
+  xraynet compare --dataset pneumoniamnist --quick           # smoke test, 1-2 min
+  xraynet compare chest_xray/train --test chest_xray/test --models hog_svm,seed_cnn
+  xraynet compare my_folder --cv 5 --size 128 --epochs 20 --n-jobs 2
+"""
+
+_PREDICT_EPILOG = """\
+MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
+A model trained on a folder takes image files of any size and format; a model
+trained on PneumoniaMNIST gets the files resized to its input size.
+Output: one tab-separated line per image: path, predicted class, probability
+of that class.
+
+examples:
+  xraynet predict results/model.joblib scan1.jpeg scan2.png
+  xraynet predict results/model.keras --classes normal,pneumonia img/*.jpeg
+"""
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line: ``xraynet: error: ...``."""
+
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _version():
+    from xraynet import __version__
+
+    return __version__
+
+
+def build_parser():
+    """The argparse parser of the ``xraynet`` command (for docs and tests)."""
+    from xraynet.model_selection._zoo import describe_models
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog=PROG, formatter_class=fmt, epilog=_MAIN_EPILOG,
+        description="Chest X-ray classification: compare models, predict images.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    models = "\n".join(f"  {k:<14} {v}" for k, v in describe_models().items())
+    cmp = sub.add_parser(
+        "compare", formatter_class=fmt, epilog=_COMPARE_EPILOG.format(models=models),
+        help="cross-validate the model zoo, refit the winner, evaluate it on a test split",
+        description="Cross-validate the model zoo on a class-folder tree or on "
+                    "PneumoniaMNIST, refit the best model and evaluate it on a test split.",
+    )
+    cmp.add_argument("data_dir", nargs="?", metavar="DATA_DIR",
+                     help="folder with one sub-folder of images per class "
+                          "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/)")
+    cmp.add_argument("--dataset", choices=["pneumoniamnist"],
+                     help="use a bundled data set instead of DATA_DIR (train+val for "
+                          "cross-validation, its test split for evaluation)")
+    cmp.add_argument("--test", metavar="DIR",
+                     help="class-folder tree of test images (same classes as DATA_DIR)")
+    cmp.add_argument("--models", metavar="A,B,...",
+                     help="comma-separated zoo model names (default: all; see below)")
+    cmp.add_argument("--cv", type=_positive_int, default=3, metavar="K",
+                     help="number of cross-validation folds (default: 3)")
+    cmp.add_argument("--size", type=_positive_int, metavar="PX",
+                     help="image side in pixels (default: 64 for folders, 28 for "
+                          "PneumoniaMNIST, whose other sizes are 64, 128, 224)")
+    cmp.add_argument("--epochs", type=_positive_int, metavar="N",
+                     help="training epochs of the Keras models (default: per model)")
+    cmp.add_argument("--groups", action=argparse.BooleanOptionalAction, default=True,
+                     help="patient-grouped CV for folders when file names give patient "
+                          "ids, so no patient is in two folds (default: on)")
+    cmp.add_argument("--n-jobs", type=_int, default=None, metavar="N",
+                     help="folds trained in parallel (default: 1; -1 = all cores)")
+    cmp.add_argument("--random-state", type=_int, default=0, metavar="SEED",
+                     help="seed of the folds and the models (default: 0)")
+    cmp.add_argument("--quick", action="store_true",
+                     help="smoke test: a few hundred images, 1 epoch, small models")
+    cmp.add_argument("--out", default="results", metavar="DIR",
+                     help="output folder (default: results/)")
+    cmp.add_argument("--data-home", metavar="DIR",
+                     help="folder of downloaded data sets (default: $XRAYNET_DATA, "
+                          "else ~/xraynet_data)")
+    cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    cmp.set_defaults(func=_cmd_compare)
+
+    pred = sub.add_parser(
+        "predict", formatter_class=fmt, epilog=_PREDICT_EPILOG,
+        help="classify image files with a saved model",
+        description="Print the predicted class and its probability for each image file.",
+    )
+    pred.add_argument("model", metavar="MODEL", help="saved model (.joblib or .keras)")
+    pred.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    pred.add_argument("--size", type=_positive_int, metavar="PX",
+                      help="resize images to PX pixels for models that take arrays "
+                           "(default: the model's input size)")
+    pred.add_argument("--classes", metavar="A,B,...",
+                      help="class names, normal first (default: from metrics.json next "
+                           "to MODEL, else the labels)")
+    pred.set_defaults(func=_cmd_predict)
+    return parser
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def _progress(args, msg):
+    if not getattr(args, "quiet", False):
+        print(f"[xraynet] {msg}", file=sys.stderr, flush=True)
+
+
+def _subsample(n_max, y, random_state, *arrays):
+    """Stratified subset of at most ``n_max`` items (all arrays indexed alike)."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    if len(y) <= n_max:
+        return (y, *arrays)
+    idx = np.arange(len(y))
+    idx, _ = train_test_split(idx, train_size=n_max, stratify=y, random_state=random_state)
+    idx = np.sort(idx)
+    return (y[idx], *[a[idx] if a is not None else None for a in arrays])
+
+
+def _load_folder(path, what):
+    from xraynet.datasets import load_image_folder
+
+    data = load_image_folder(path)
+    if len(data.target_names) < 2:
+        raise CLIError(f"{what} {path!r} has only one class sub-folder "
+                       f"({data.target_names[0]}); need at least two")
+    return data
+
+
+def _load_data(args):
+    """Return dict X, y, X_test, y_test, groups, target_names, loader, size, source."""
+    import numpy as np
+
+    if args.dataset:
+        from xraynet.datasets import fetch_pneumoniamnist
+
+        size = args.size or 28
+        X, y = fetch_pneumoniamnist(split="train+val", size=size, data_home=args.data_home)
+        Xt, yt = fetch_pneumoniamnist(split="test", size=size, data_home=args.data_home)
+        if args.quick:
+            y, X = _subsample(400, y, args.random_state, X)
+            yt, Xt = _subsample(200, yt, args.random_state, Xt)
+        return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=None, loader=None, size=size,
+                    target_names=["normal", "pneumonia"], source=f"pneumoniamnist ({size} px)")
+    from xraynet.io import ImageLoader
+
+    size = args.size or 64
+    data = _load_folder(args.data_dir, "DATA_DIR")
+    X, y, groups = data.filenames, data.target, data.groups
+    if not args.groups or len(np.unique(groups)) == len(groups):
+        groups = None  # no patient ids (or switched off): plain stratified folds
+    if args.quick:
+        y, X, groups = _subsample(120, y, args.random_state, X, groups)
+    if args.test:
+        test = _load_folder(args.test, "--test")
+        if list(test.target_names) != list(data.target_names):
+            raise CLIError(f"--test classes {list(test.target_names)} differ from DATA_DIR "
+                           f"classes {list(data.target_names)}")
+        Xt, yt = test.filenames, test.target
+        if args.quick:
+            yt, Xt = _subsample(60, yt, args.random_state, Xt)
+    else:  # hold out ~20% (of the patients) before cross-validation
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+        if groups is not None:
+            split = StratifiedGroupKFold(5, shuffle=True, random_state=args.random_state)
+        else:
+            split = StratifiedKFold(5, shuffle=True, random_state=args.random_state)
+        try:
+            tr, te = next(split.split(X, y, groups))
+        except ValueError as exc:
+            raise CLIError(f"too few images in {args.data_dir!r} to hold out a test split: {exc}")
+        Xt, yt = X[te], y[te]
+        X, y = X[tr], y[tr]
+        groups = groups[tr] if groups is not None else None
+    for name, labels in (("training", y), ("test", yt)):
+        if len(np.unique(labels)) < 2:
+            raise CLIError(f"the {name} split holds only one class; add images of every class")
+    return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=groups, size=size,
+                loader=ImageLoader(size=size), target_names=list(data.target_names),
+                source=str(args.data_dir))
+
+
+def _pick_models(args, size):
+    from xraynet.model_selection import available_models, default_models
+
+    names = available_models()  # --models was checked by _check_args
+    if args.models:
+        names = list(dict.fromkeys(m.strip() for m in args.models.split(",") if m.strip()))
+    zoo = default_models(image_size=size, random_state=args.random_state,
+                         quick=args.quick, epochs=args.epochs)
+    return {n: zoo[n] for n in names}
+
+
+def _format_board(board):
+    import pandas as pd
+
+    metrics = ["roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy"]
+    view = pd.DataFrame(index=board.index)
+    for m in metrics:
+        mean, sd = board[f"{m}_mean"], board[f"{m}_sd"]
+        view[m] = [("    nan" if pd.isna(a) else f"{a:.3f}±{b:.3f}") for a, b in zip(mean, sd)]
+    view["fit_s"] = board["fit_time"].map(lambda t: "nan" if pd.isna(t) else f"{t:.1f}")
+    if board["error"].astype(bool).any():
+        view["error"] = board["error"].str.slice(0, 60)
+    return view.to_string()
+
+
+def _unwrap_loader(model, X):
+    """Decode path input once: (model taking arrays, arrays) for a loader pipeline."""
+    if not _takes_paths(model):
+        return model, X
+    from sklearn.pipeline import Pipeline
+
+    X = model.steps[0][1].transform(X)
+    rest = model.steps[1:]
+    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
+
+
+def _test_metrics(proba, classes, y_test, target_names):
+    import numpy as np
+    from sklearn.metrics import accuracy_score, recall_score, roc_auc_score
+
+    pred = classes[np.argmax(proba, axis=1)]
+    if len(classes) == 2:
+        from xraynet.metrics import classification_summary
+
+        s = classification_summary(y_test, proba[:, 1], target_names=target_names,
+                                   pos_label=classes[1])
+        out = {k: float(s.loc[k, "value"]) for k in s.index}
+        out["ci95"] = {k: [float(s.loc[k, "ci_low"]), float(s.loc[k, "ci_high"])]
+                       for k in s.index if k not in ("TP", "FP", "TN", "FN")}
+        return out
+    return {
+        "accuracy": float(accuracy_score(y_test, pred)),
+        "roc_auc": float(roc_auc_score(y_test, proba, multi_class="ovr", labels=classes)),
+        "sensitivity": float(recall_score(y_test, pred, labels=classes[1:], average="macro")),
+        "specificity": float(recall_score(y_test, pred, labels=classes[:1], average="macro")),
+    }
+
+
+def _save_winner(model, out_dir):
+    from xraynet.models import save_model
+
+    keras_like = hasattr(model, "model_") and hasattr(model, "history_")
+    path = out_dir / f"{_MODEL_STEM}{'.keras' if keras_like else '.joblib'}"
+    for old in out_dir.glob(f"{_MODEL_STEM}.*"):
+        if old.suffix in (".keras", ".joblib") and old != path:
+            old.unlink()
+    saved = save_model(model, path)
+    return Path(saved) if isinstance(saved, (str, os.PathLike)) else path
+
+
+def _check_args(args):
+    """Cheap argument checks, before anything heavy is imported."""
+    if args.dataset and (args.data_dir or args.test):
+        raise CLIError("give either DATA_DIR (with --test) or --dataset, not both")
+    if not args.dataset and not args.data_dir:
+        raise CLIError("give a DATA_DIR (a folder of class sub-folders) "
+                       "or --dataset pneumoniamnist")
+    for what, path in (("DATA_DIR", args.data_dir), ("--test", args.test),
+                       ("--data-home", args.data_home)):
+        if path is not None and not Path(path).is_dir():
+            raise CLIError(f"{what} {path!r} is not a folder")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CLIError(f"--out {args.out!r} exists and is not a folder")
+    if args.models is not None:
+        from xraynet.model_selection import available_models
+
+        wanted = [m.strip() for m in args.models.split(",") if m.strip()]
+        unknown = [m for m in wanted if m not in available_models()]
+        if unknown or not wanted:
+            raise CLIError(f"unknown model name(s) {', '.join(unknown) or repr(args.models)}; "
+                           f"choose from {', '.join(available_models())}")
+
+
+def _cmd_compare(args):
+    _check_args(args)
+    import numpy as np
+
+    from xraynet.model_selection import compare_models
+
+    t_start = time.perf_counter()
+    out_dir = Path(args.out)
+    data = _load_data(args)
+    models = _pick_models(args, data["size"])
+    _progress(args, f"data: {data['source']}: {len(data['y'])} training images "
+                    f"{np.bincount(data['y']).tolist()}, {len(data['y_test'])} test images; "
+                    f"{args.cv}-fold CV"
+                    f"{' grouped by patient' if data['groups'] is not None else ''}"
+                    f" of {len(models)} models: {', '.join(models)}")
+    board = compare_models(
+        data["X"], data["y"], models=models, cv=args.cv, groups=data["groups"],
+        n_jobs=args.n_jobs, refit=True, loader=data["loader"],
+        random_state=args.random_state, verbose=0 if args.quiet else 1,
+    )
+    print("\nleaderboard (mean±sd over folds, sorted by ROC AUC):")
+    print(_format_board(board), flush=True)
+    winner_name, winner = board.attrs.get("best_model_name_"), board.attrs.get("best_model_")
+    if winner is None:
+        raise CLIError("every model failed; see the error column above")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    board.to_csv(out_dir / "leaderboard.csv")
+    inner, X_test = _unwrap_loader(winner, data["X_test"])  # decode test files once
+    proba = np.asarray(inner.predict_proba(X_test))
+    test = _test_metrics(proba, np.asarray(winner.classes_), data["y_test"],
+                         data["target_names"])
+    model_path = _save_winner(winner, out_dir)
+    report = _write_report(args, out_dir, board, inner, X_test, proba, data)
+    elapsed = time.perf_counter() - t_start
+    metrics = {
+        "xraynet_version": _version(),
+        "data": data["source"],
+        "image_size": data["size"],
+        "n_train": int(len(data["y"])),
+        "n_test": int(len(data["y_test"])),
+        "target_names": data["target_names"],
+        "cv": args.cv,
+        "grouped_cv": data["groups"] is not None,
+        "quick": bool(args.quick),
+        "winner": winner_name,
+        "model_file": model_path.name,
+        "cv_scores": {k: (None if isinstance(v, float) and np.isnan(v) else v)
+                      for k, v in board.loc[winner_name].items()},
+        "test": test,
+        "elapsed_s": round(elapsed, 1),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    print(f"\nwinner: {winner_name}; test split ({len(data['y_test'])} images): "
+          f"ACC {test['accuracy']:.3f}  AUC {test['roc_auc']:.3f}  "
+          f"sensitivity {test['sensitivity']:.3f}  specificity {test['specificity']:.3f}")
+    print(f"wrote {out_dir / 'leaderboard.csv'}, {out_dir / 'metrics.json'}, {model_path}"
+          + (f", {report}" if report else "") + f"  ({elapsed:.0f} s)")
+    return 0
+
+
+def _write_report(args, out_dir, board, model, X_test, proba, data):
+    """report.html via xraynet.report when available; a failure is reported, not fatal."""
+    try:
+        from xraynet.report import write_report
+    except ImportError:
+        return None
+    _progress(args, "writing report.html ...")
+    try:
+        return write_report(out_dir, leaderboard=board, estimator=model, X_test=X_test,
+                            y_test=data["y_test"], y_score=proba,
+                            target_names=data["target_names"])
+    except Exception as exc:  # noqa: BLE001 - the results are written already
+        msg = " ".join(str(exc).split())
+        print(f"{PROG}: warning: report.html not written: {type(exc).__name__}: {msg}",
+              file=sys.stderr)
+        return None
+
+
+# --------------------------------------------------------------------------- predict
+
+
+def _input_size(model):
+    """(height, width) of the arrays a fitted model takes, or None if unknown."""
+    inner = model.steps[-1][1] if hasattr(model, "steps") else model
+    keras_model = getattr(inner, "model_", None)
+    shape = getattr(keras_model, "input_shape", None)
+    if shape is not None and len(shape) == 4 and shape[1] and shape[2]:
+        return int(shape[1]), int(shape[2]), int(shape[3] or 1)
+    for est in ([model] + [s for _, s in getattr(model, "steps", [])]):
+        for attr in ("input_shape_", "image_shape_", "image_size_"):
+            shape = getattr(est, attr, None)
+            if shape is not None and len(shape) >= 2:
+                c = int(shape[2]) if len(shape) > 2 else 1
+                return int(shape[0]), int(shape[1]), c
+    return None
+
+
+def _takes_paths(model):
+    from xraynet.io import ImageLoader
+
+    return hasattr(model, "steps") and isinstance(model.steps[0][1], ImageLoader)
+
+
+def _class_names(args, model):
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    if args.classes:
+        names = [c.strip() for c in args.classes.split(",")]
+        if len(names) != len(classes):
+            raise CLIError(f"--classes names {len(names)} classes; the model has {len(classes)}")
+        return names
+    sidecar = Path(args.model).with_name("metrics.json")
+    if sidecar.is_file():
+        try:
+            names = json.loads(sidecar.read_text()).get("target_names")
+        except ValueError:
+            names = None
+        if names and len(names) == len(classes):
+            return [str(n) for n in names]
+    return classes
+
+
+def _cmd_predict(args):
+    import numpy as np
+
+    from xraynet.io import ImageLoader
+    from xraynet.models import load_model
+
+    path = Path(args.model)
+    if not path.is_file():
+        raise CLIError(f"model file {args.model!r} does not exist")
+    missing = [p for p in args.images if not Path(p).is_file()]
+    if missing:
+        raise CLIError(f"image file(s) not found: {', '.join(missing[:5])}")
+    try:
+        model = load_model(path)
+    except Exception as exc:  # corrupt / foreign file: one line, no traceback
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CLIError(f"cannot read model file {args.model!r} (not written by xraynet "
+                       f"compare / save_model?): {detail}") from exc
+    if not hasattr(model, "predict_proba"):
+        raise CLIError(f"{args.model!r} holds a {type(model).__name__}, not a classifier")
+    names = _class_names(args, model)
+    files = np.asarray([str(p) for p in args.images], dtype=object)
+    if _takes_paths(model):
+        proba = model.predict_proba(files)
+    else:
+        shape = _input_size(model)
+        size = args.size or (shape[:2] if shape else None)
+        if size is None:
+            raise CLIError("cannot tell the image size this model takes; give --size PX")
+        color = "rgb" if shape and shape[2] == 3 else "grayscale"
+        proba = model.predict_proba(ImageLoader(size=size, color=color).fit_transform(files))
+    proba = np.asarray(proba)
+    for f, p in zip(args.images, proba):
+        k = int(np.argmax(p))
+        print(f"{f}\t{names[k]}\t{p[k]:.4f}")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    """Entry point of the ``xraynet`` console script; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except CLIError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
+        if os.environ.get("XRAYNET_DEBUG"):
+            raise
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{PROG}: error: {msg} (set XRAYNET_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
