@@ -21,7 +21,7 @@ compare: $(STAMP)
 
 ## The test-suite (real-data tests skip unless XRAYNET_DATA points at the data folder).
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --doctest-modules --durations=15
 
 ## The documentation (Sphinx + executed sphinx-gallery examples; warnings are errors).
 DOCS_STAMP = $(VENV)/.xraynet-docs-installed
