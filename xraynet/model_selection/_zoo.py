@@ -10,6 +10,8 @@ __all__ = ["available_models", "default_models"]
 # name -> (epochs, quick epochs, batch size, learning rate); Keras models only.
 # Measured on PneumoniaMNIST 28 px (3,488 training images per fold), CPU time
 # per epoch: seed_cnn ~4 s, resnet ~11 s, mobilenetv2 (alpha 1.0) ~13 s.
+# Whole main job with these settings: 5.4 min; CV balanced accuracy seed_cnn
+# 0.971, resnet 0.951, mobilenetv2 0.883 (BN momentum 0.9 from scratch).
 _KERAS_SETTINGS = {
     "seed_cnn": (10, 1, 64, 1e-3),
     "resnet": (5, 1, 64, 2e-3),

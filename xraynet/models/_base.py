@@ -36,14 +36,11 @@ Extension API for subclasses (keep these names stable):
   from ``optimizer`` at ``learning_rate``.
 """
 
-import random
 import threading
 from numbers import Integral, Real
 
 import keras
 import numpy as np
-import tensorflow as tf
-from tensorflow.python.framework import config as _tf_config
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags, TargetTags
@@ -54,54 +51,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..utils import check_image_array, check_random_state_int
 from ._feeding import ImageBatches, split_validation
+from ._fit_plumbing import (
+    EARLY_STOPPING_PATIENCE,
+    RecordLearningRate,
+    make_optimizer,
+    never,
+    seeded_keras,
+)
 
 __all__ = ["BaseImageClassifier"]
-
-_OPTIMIZERS = {
-    "rmsprop": keras.optimizers.RMSprop,
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "sgd": keras.optimizers.SGD,
-}
-_EARLY_STOPPING_PATIENCE = 3
-
-
-class _RecordLearningRate(keras.callbacks.Callback):
-    """Put the optimizer's learning rate into the epoch logs (-> history_)."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None and "learning_rate" not in logs:
-            logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
-
-
-def _never(self):
-    return False
-
-
-def _private_default_seeds(seed):
-    """Draw Keras' default layer seeds from a private ``random.Random(seed)``.
-
-    Keras seeds every initializer / dropout layer created without a seed from
-    Python's process-global ``random`` module, which ``set_random_seed`` seeds.
-    Any other thread drawing from ``random`` meanwhile (a Dask worker's event
-    loop, a web server) shifts those seeds, so fits in a Dask worker were not
-    reproducible. ``random.Random(seed)`` starts in the state ``random.seed(seed)``
-    gives, so single-threaded results are unchanged. Returns the undo callable.
-    """
-    try:
-        from keras.src.random import seed_generator as _seed_generator
-    except ImportError:  # pragma: no cover - Keras moved its private module
-        _seed_generator = None
-    if seed is None or not hasattr(_seed_generator, "python_random"):
-        return lambda: None
-    previous = _seed_generator.python_random
-    _seed_generator.python_random = random.Random(seed)
-
-    def restore():
-        _seed_generator.python_random = previous
-
-    return restore
-
 
 class BaseImageClassifier(KerasClassifier):
     """Base class of the xraynet Keras image classifiers (not used directly).
@@ -196,8 +154,8 @@ class BaseImageClassifier(KerasClassifier):
     score = ClassifierMixin.score
 
     # scikeras' incremental / pre-initialisation API is not supported.
-    partial_fit = available_if(_never)(KerasClassifier.partial_fit)
-    initialize = available_if(_never)(KerasClassifier.initialize)
+    partial_fit = available_if(never)(KerasClassifier.partial_fit)
+    initialize = available_if(never)(KerasClassifier.initialize)
 
     def _more_tags(self):  # pragma: no cover - legacy hook, ignored by sklearn >= 1.6
         return {}
@@ -273,24 +231,7 @@ class BaseImageClassifier(KerasClassifier):
             )
 
     def _make_optimizer(self):
-        opt, lr = self.optimizer, float(self.learning_rate)
-        if isinstance(opt, str):
-            try:
-                return _OPTIMIZERS[opt.lower()](learning_rate=lr)
-            except KeyError:
-                raise ValueError(
-                    f"optimizer must be one of {sorted(_OPTIMIZERS)}, a keras optimizer "
-                    f"class or instance; got {opt!r}."
-                ) from None
-        if isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
-            return opt(learning_rate=lr)
-        if isinstance(opt, keras.optimizers.Optimizer):
-            config = dict(opt.get_config(), learning_rate=lr)
-            return type(opt).from_config(config)
-        raise ValueError(
-            f"optimizer must be one of {sorted(_OPTIMIZERS)}, a keras optimizer class "
-            f"or instance; got {opt!r}."
-        )
+        return make_optimizer(self.optimizer, float(self.learning_rate))
 
     def _split_validation(self, y, groups, seed):
         """Indices (train, val) of the held-out validation part (val may be None)."""
@@ -298,7 +239,7 @@ class BaseImageClassifier(KerasClassifier):
                                 owner=type(self).__name__)
 
     def _callbacks(self, has_validation):
-        callbacks = [_RecordLearningRate()]
+        callbacks = [RecordLearningRate()]
         if has_validation:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor="val_accuracy", patience=2, factor=0.3, min_lr=1e-6,
@@ -307,7 +248,7 @@ class BaseImageClassifier(KerasClassifier):
         es = self.early_stopping
         if es is not None and bool(es):
             is_flag = isinstance(es, (bool, np.bool_))
-            patience = _EARLY_STOPPING_PATIENCE if is_flag else int(es)
+            patience = EARLY_STOPPING_PATIENCE if is_flag else int(es)
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="val_loss" if has_validation else "loss",
                 patience=patience, restore_best_weights=True,
@@ -391,13 +332,7 @@ class BaseImageClassifier(KerasClassifier):
             val_data = ImageBatches(X[val], y_fit[val], batch_size=self.batch_size)
 
         self._reset_keras_session()
-        determinism_was_on = _tf_config.is_op_determinism_enabled()
-        np_state, py_state = np.random.get_state(), random.getstate()
-        restore_default_seeds = _private_default_seeds(seed)
-        try:
-            if seed is not None:
-                keras.utils.set_random_seed(seed)
-                tf.config.experimental.enable_op_determinism()
+        with seeded_keras(seed):
             model = self._build_network(self.input_shape_, n_outputs)
             model.compile(
                 optimizer=self._make_optimizer(),
@@ -410,13 +345,6 @@ class BaseImageClassifier(KerasClassifier):
                 callbacks=self._callbacks(val is not None), verbose=self.verbose,
                 shuffle=False,  # ImageBatches reshuffles itself (seeded)
             )
-        finally:
-            restore_default_seeds()
-            if seed is not None:
-                np.random.set_state(np_state)
-                random.setstate(py_state)
-                if not determinism_was_on:
-                    _tf_config.disable_op_determinism()
         self.model_ = model
         self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self

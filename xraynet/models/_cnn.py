@@ -7,6 +7,18 @@ from ._base import BaseImageClassifier
 
 __all__ = ["CNNClassifier"]
 
+#: Batch-norm momentum of the seed network. Keras' default 0.99 makes the
+#: moving statistics lag the weights by ~100 steps: after 10 epochs at batch
+#: 64 on PneumoniaMNIST (3,139 training images per CV fold) the network in
+#: inference mode still predicted P(pneumonia) 0.71 on average for normal
+#: images (balanced accuracy 0.63 at threshold 0.5, AUC 0.994; val_accuracy
+#: stuck at the 0.742 class prior for 8 epochs, which also made
+#: ReduceLROnPlateau cut the learning rate after 3 epochs). With 0.9: mean
+#: P(pneumonia | normal) 0.06, balanced accuracy 0.97, AUC 0.996. The
+#: momentum changes no weights, so the architecture (and the 1,246,401
+#: parameters at 150x150x1) stays the seed's.
+_BN_MOMENTUM = 0.9
+
 
 class CNNClassifier(BaseImageClassifier):
     """Five-block CNN of the original pneumonia notebook, scikit-learn style.
@@ -18,6 +30,12 @@ class CNNClassifier(BaseImageClassifier):
     classes) or a softmax layer (more classes). On 150x150 grayscale images
     it has 1,246,401 parameters (1,088 non-trainable), exactly like the
     seed. The input size is taken from the training images (28x28 works).
+
+    Unlike the seed (Keras' default 0.99), the batch-norm layers use
+    momentum 0.9: with 0.99 their moving statistics lag the weights so much
+    on short trainings that the fitted network called most normal images
+    pneumonia at threshold 0.5 (balanced accuracy 0.63 vs 0.97 with 0.9 on
+    a PneumoniaMNIST cross-validation fold, AUC unchanged ~0.995).
 
     Parameters
     ----------
@@ -116,7 +134,7 @@ class CNNClassifier(BaseImageClassifier):
             x = layers.Conv2D(filters, 3, strides=1, padding="same", activation="relu")(x)
             if dropout:
                 x = layers.Dropout(dropout)(x)
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=_BN_MOMENTUM)(x)
             return layers.MaxPool2D(2, strides=2, padding="same")(x)
 
         inputs = keras.Input(shape=tuple(input_shape), name="image")
