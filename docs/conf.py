@@ -31,7 +31,7 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "_inv", "Thumbs.db", ".DS_Store", "**/sg_execution_times.rst"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"xraynet {release}"
-html_static_path = ["_static"]
+html_static_path = []
 html_theme_options = {"show_toc_level": 2, "navigation_with_keys": False}
 
 autosummary_generate = True

@@ -143,7 +143,7 @@ def read_mask(path, image_shape=None, *, image_path=None):
         ``segmentation`` polygon lists and ``categories``) or V7 Darwin
         (``annotations`` with ``polygon`` -> ``path``/``paths`` of
         ``{"x", "y"}`` points and a class ``name``). Polygons are rasterised
-        with :func:`cv2.fillPoly` at the size the JSON declares (else at
+        with ``cv2.fillPoly`` at the size the JSON declares (else at
         ``image_shape``). Annotations of the class ``"Ignore"`` mark regions to
         blank out (labels, markers, devices); every other class is lung.
     image_shape : (height, width) or None, default=None

@@ -91,7 +91,7 @@ def subgroup_report(
         one block per column, e.g. ``frame[["view", "sex", "age_band",
         "source"]]``; a 1-D array or Series gives one block (named after the
         Series, else ``"group"``). Categorical columns keep their category
-        order (use :func:`pandas.cut` for age bands); missing values form a
+        order (use ``pandas.cut`` for age bands); missing values form a
         ``"(missing)"`` subgroup.
     threshold : float, default=0.5
         Images with ``y_score >= threshold`` are called diseased.
