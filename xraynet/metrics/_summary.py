@@ -8,6 +8,8 @@ from scipy.stats import rankdata
 from sklearn.metrics import roc_curve
 from sklearn.utils import check_random_state
 
+from xraynet.utils import disease_scores
+
 __all__ = ["OperatingPoint", "classification_summary", "threshold_for_sensitivity"]
 
 METRIC_NAMES = {
@@ -41,14 +43,7 @@ def _binary_inputs(y_true, y_score, pos_label):
         )
     if len(labels) == 2 and pos_label not in labels.tolist():
         raise ValueError(f"pos_label={pos_label!r} is not one of the labels {labels.tolist()}.")
-    score = np.asarray(y_score, dtype=float)
-    if score.ndim == 2 and score.shape[1] in (1, 2):
-        score = score[:, -1]
-    if score.ndim != 1:
-        raise ValueError(
-            "y_score must hold the probability of the disease class, shape (n_samples,) or "
-            f"the (n_samples, 2) output of predict_proba; got shape {np.shape(y_score)}."
-        )
+    score = disease_scores(y_score)
     if score.shape[0] != y_true.shape[0]:
         raise ValueError(
             f"y_true and y_score have different lengths: {y_true.shape[0]} and {score.shape[0]}."

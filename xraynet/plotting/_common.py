@@ -2,6 +2,9 @@
 
 import numpy as np
 
+# Re-exported for the Displays; they live in xraynet.utils because the report uses them too.
+from xraynet.utils import class_name, final_estimator  # noqa: F401
+
 TITLE_SIZE = 14
 LABEL_SIZE = 12
 TICK_SIZE = 11
@@ -13,32 +16,12 @@ CORRECT_COLOR = "#1a7f37"
 WRONG_COLOR = "#c2181f"
 
 
-def class_name(label, target_names):
-    """Human-readable name of one class label."""
-    if target_names is not None:
-        try:
-            i = int(label)
-        except (TypeError, ValueError):
-            return str(label)
-        if i == label and 0 <= i < len(target_names):
-            return str(target_names[i])
-    return str(label)
-
-
 def default_target_names(labels):
     """Names used when none are given: 0/1 -> normal/disease per xraynet convention."""
     labels = list(labels)
     if labels and set(labels) <= {0, 1}:
         return ["normal (0)", "disease (1)"]
     return None
-
-
-def final_estimator(estimator):
-    """The last step of a Pipeline, else the estimator itself."""
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return steps[-1][1]
-    return estimator
 
 
 def positive_scores(estimator, X, pos_index=1):

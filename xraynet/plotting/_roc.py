@@ -3,21 +3,11 @@
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from xraynet.utils import disease_scores
+
 from ._common import LABEL_SIZE, PALETTE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, positive_scores
 
 __all__ = ["RocCurvesDisplay"]
-
-
-def _scores(y_score):
-    s = np.asarray(y_score, dtype=float)
-    if s.ndim == 2 and s.shape[1] in (1, 2):
-        s = s[:, -1]
-    if s.ndim != 1:
-        raise ValueError(
-            "each score must be the disease-class probability (n_samples,) or a (n_samples, 2) "
-            f"predict_proba output; got shape {np.shape(y_score)}."
-        )
-    return s
 
 
 class RocCurvesDisplay:
@@ -80,7 +70,7 @@ class RocCurvesDisplay:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"predictions[{name!r}] must be a pair (y_true, y_score).") from exc
             y = np.asarray(y_true).ravel() == pos_label
-            s = _scores(y_score)
+            s = disease_scores(y_score, name=f"the scores of {name!r}")
             if y.all() or not y.any():
                 raise ValueError(f"predictions[{name!r}]: y_true holds a single class; "
                                  "a ROC curve needs normal and disease cases.")

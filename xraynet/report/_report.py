@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from xraynet.metrics import classification_summary
-from xraynet.utils import check_image_array
+from xraynet.utils import check_image_array, class_name, final_estimator
 
 from ._html import (
     esc,
@@ -23,11 +23,6 @@ from ._html import (
 __all__ = ["write_report"]
 
 
-def _final(estimator):
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
-
-
 def _model_name(estimator, leaderboard):
     if leaderboard is not None and leaderboard.attrs.get("best_model_name_"):
         return str(leaderboard.attrs["best_model_name_"])
@@ -40,25 +35,14 @@ def _model_name(estimator, leaderboard):
 
 
 def _is_keras(estimator):
-    model = getattr(_final(estimator), "model_", None)
+    model = getattr(final_estimator(estimator), "model_", None)
     return model is not None and type(model).__module__.startswith("keras")
-
-
-def _class_name(label, target_names):
-    if target_names is not None:
-        try:
-            i = int(label)
-        except (TypeError, ValueError):
-            return str(label)
-        if i == label and 0 <= i < len(target_names):
-            return target_names[i]
-    return str(label)
 
 
 def _scores(estimator, X_test, y_score, y_test, target_names):
     """Test-set scores as a dict, or None when there is nothing to score."""
     y = np.asarray(y_test).ravel()
-    classes = getattr(_final(estimator), "classes_", None) if estimator is not None else None
+    classes = getattr(final_estimator(estimator), "classes_", None) if estimator is not None else None
     if y_score is None:
         if estimator is None or X_test is None:
             return None
@@ -75,17 +59,17 @@ def _scores(estimator, X_test, y_score, y_test, target_names):
         pos = int(np.flatnonzero(classes == 1)[0]) if np.any(classes == 1) else 1
         score = proba[:, pos]
         y_bin = (y == classes[pos]).astype(int)
-        positive = _class_name(classes[pos], target_names)
-        negative = _class_name(classes[1 - pos], target_names)
+        positive = class_name(classes[pos], target_names)
+        negative = class_name(classes[1 - pos], target_names)
     else:
         # several disease classes: summarise "any disease" vs normal (class 0)
         pos = None
         score = 1.0 - proba[:, 0]
         y_bin = (y != classes[0]).astype(int)
         positive = "any disease"
-        negative = _class_name(classes[0], target_names)
+        negative = class_name(classes[0], target_names)
         note = (f"{proba.shape[1]} classes: the metrics below are for any disease versus "
-                f"{_class_name(classes[0], target_names)} (disease score = 1 - P(normal)).")
+                f"{class_name(classes[0], target_names)} (disease score = 1 - P(normal)).")
     return {"y_bin": y_bin, "score": score, "proba": proba, "classes": classes, "pos": pos,
             "positive": positive, "negative": negative, "note": note}
 
@@ -278,7 +262,7 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
             "No test data given (estimator or y_score, and y_test, are needed).")))
 
     # -- training curves
-    history = getattr(_final(estimator), "history_", None) if estimator is not None else None
+    history = getattr(final_estimator(estimator), "history_", None) if estimator is not None else None
     if history:
         def history_section():
             disp = TrainingHistoryDisplay.from_estimator(estimator,
