@@ -103,29 +103,8 @@ class CNNClassifier(BaseImageClassifier):
     #: Five 2x poolings: below 16 px the last blocks see only padding.
     _min_input_size = 16
 
-    def __init__(
-        self,
-        epochs=12,
-        batch_size=32,
-        learning_rate=1e-3,
-        optimizer="rmsprop",
-        augmentation=None,
-        class_weight=None,
-        validation_fraction=0.1,
-        early_stopping=False,
-        random_state=None,
-        verbose=0,
-    ):
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.optimizer = optimizer
-        self.augmentation = augmentation
-        self.class_weight = class_weight
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.random_state = random_state
-        self.verbose = verbose
+    # No __init__ of its own: BaseImageClassifier's signature and defaults are the
+    # seed's training settings, which is exactly this estimator's parameter set.
 
     def _build_network(self, input_shape, n_outputs):
         """The seed CNN (uncompiled) for ``input_shape`` and ``n_outputs``."""
