@@ -6,6 +6,7 @@ subgroup (view, sex, age band, source) with bootstrap intervals.
 The disease class is the positive class (label 1 by xraynet convention).
 """
 
+from ._clinical import clinical_scores
 from ._classification import sensitivity_score, specificity_at_sensitivity, specificity_score
 from ._scorers import SCORERS, clinical_scoring, get_scorer, sensitivity_scorer, specificity_scorer
 from ._subgroup import subgroup_report
@@ -15,6 +16,7 @@ __all__ = [
     "SCORERS",
     "OperatingPoint",
     "classification_summary",
+    "clinical_scores",
     "clinical_scoring",
     "get_scorer",
     "sensitivity_score",

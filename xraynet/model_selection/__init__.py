@@ -1,17 +1,35 @@
-"""Model selection: compare the model zoo with cross-validation, pick the winner."""
+"""Model selection: compare candidates clean and under acquisition shift, keep the winner."""
 
 from ._zoo import available_models, default_models
 
-__all__ = ["available_models", "compare_models", "default_models", "select_model"]
+__all__ = [
+    "ModelComparison",
+    "ProbabilityEnsemble",
+    "available_models",
+    "compare_models",
+    "default_models",
+    "evaluate",
+    "patient_holdout_split",
+    "select_model",
+]
+
+# The rest pulls in pandas and scikit-learn's model selection: import it on
+# first use so that ``xraynet --help`` (which lists the zoo) stays fast.
+_LAZY = {
+    "ModelComparison": "_comparison",
+    "ProbabilityEnsemble": "_ensemble",
+    "compare_models": "_compare",
+    "select_model": "_compare",
+    "evaluate": "_evaluation",
+    "patient_holdout_split": "_evaluation",
+}
 
 
 def __getattr__(name):
-    # compare_models pulls in pandas and scikit-learn: import it on first use so
-    # that ``xraynet --help`` (which lists the zoo) stays fast.
-    if name in ("compare_models", "select_model"):
-        from . import _compare
+    if name in _LAZY:
+        import importlib
 
-        return getattr(_compare, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'xraynet.model_selection' has no attribute {name!r}")
 
 

@@ -1,8 +1,10 @@
 """Small helpers shared by the plotting, report and explanation code."""
 
+import os
+
 import numpy as np
 
-__all__ = ["class_name", "disease_scores", "final_estimator"]
+__all__ = ["class_name", "decision_threshold", "disease_scores", "final_estimator", "is_path_input"]
 
 
 def final_estimator(estimator):
@@ -45,3 +47,27 @@ def disease_scores(y_score, *, name="y_score"):
             f"the (n_samples, 2) output of predict_proba; got shape {np.shape(y_score)}."
         )
     return score
+
+
+def is_path_input(X):
+    """True when ``X`` is a sequence of file paths rather than pixel arrays."""
+    if isinstance(X, (str, os.PathLike)):
+        return False  # a single path: let the loader / validation complain
+    if isinstance(X, np.ndarray):
+        return X.ndim == 1 and X.dtype.kind in "OUS"
+    if type(X).__name__ == "Series":  # pandas, without importing it
+        return X.dtype.kind in "OUS"
+    try:
+        first = X[0]
+    except (TypeError, IndexError, KeyError):
+        return False
+    return isinstance(first, (str, os.PathLike))
+
+
+def decision_threshold(estimator):
+    """The threshold on P(disease) a fitted model predicts with (``threshold_``, else 0.5)."""
+    for est in [estimator] + [s for _, s in getattr(estimator, "steps", [])][::-1]:
+        t = getattr(est, "threshold_", None)
+        if t is not None:
+            return float(t)
+    return 0.5

@@ -1,4 +1,4 @@
-"""compare_models / select_model on real PneumoniaMNIST and Kermany images.
+"""ModelComparison / compare_models / select_model on real PneumoniaMNIST and Kermany images.
 
 The models here are fast scikit-learn stand-ins (logistic regression on
 flattened pixels, a dummy, a model that always fails); the zoo itself is
@@ -16,7 +16,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from xraynet.io import ImageLoader
-from xraynet.model_selection import available_models, compare_models, select_model
+from xraynet.model_selection import (
+    ModelComparison,
+    ProbabilityEnsemble,
+    available_models,
+    compare_models,
+    select_model,
+)
 
 METRICS = ["roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy"]
 
@@ -65,12 +71,14 @@ def small(pneumoniamnist_small):
 def test_leaderboard_columns_sort_and_failing_model(small):
     X, y = small
     models = {"dummy": DummyClassifier(), "boom": Boom(), "logreg": logreg()}
-    board = compare_models(X, y, models=models, cv=3, verbose=0)
-    assert isinstance(board, pd.DataFrame)
+    comp = ModelComparison(models, cv=3, stress=False, verbose=0).fit(X, y)
+    board = comp.leaderboard_
+    assert type(board) is pd.DataFrame  # a plain frame: nothing fitted rides in attrs
     assert list(board.index) == ["logreg", "dummy", "boom"]  # sorted, failure last
     assert board.index.name == "model"
     expected = [f"{m}_{s}" for m in METRICS for s in ("mean", "sd")]
-    assert list(board.columns) == expected + ["fit_time", "score_time", "error"]
+    assert list(board.columns) == ["rank"] + expected + ["fit_time", "score_time", "error"]
+    assert board["rank"].tolist() == [1, 2, 3]
     # the real model is good on real X-rays, the dummy is chance
     assert board.loc["logreg", "roc_auc_mean"] > 0.85
     assert board.loc["dummy", "roc_auc_mean"] == pytest.approx(0.5)
@@ -82,54 +90,115 @@ def test_leaderboard_columns_sort_and_failing_model(small):
     assert "3/3 folds failed" in board.loc["boom", "error"]
     assert board.loc["boom", expected].isna().all()
     assert board.loc["logreg", "error"] == "" and board.loc["dummy", "error"] == ""
-    # refit winner
-    assert board.attrs["primary_metric"] == "roc_auc"
-    assert board.attrs["best_model_name_"] == "logreg"
-    best = board.attrs["best_model_"]
-    assert best.predict_proba(X[:5]).shape == (5, 2)
-    # derived frames share the fitted model instead of deep-copying it
-    assert board["roc_auc_mean"].attrs["best_model_"] is best
-    assert board.round(3).attrs["best_model_"] is best
-    assert board.loc["logreg"].attrs["best_model_"] is best
+    # the winner: the comparison itself predicts with it
+    assert comp.rank_by_ == "roc_auc" and comp.best_name_ == "logreg"
+    assert isinstance(comp.best_estimator_, ProbabilityEnsemble)
+    assert comp.best_estimator_.estimators_ == comp.fold_estimators_["logreg"]
+    assert comp.predict_proba(X[:5]).shape == (5, 2)
+    np.testing.assert_array_equal(comp.predict_proba(X[:5]),
+                                  comp.best_estimator_.predict_proba(X[:5]))
+    # per-fold results and out-of-fold predictions of every candidate
+    assert len(comp.cv_results_) == 9 and set(comp.cv_results_["model"]) == set(models)
+    assert comp.oof_proba_["logreg"].shape == (len(y), 2)
+    assert "boom" not in comp.oof_proba_
+    # the leaderboard shortcut names the winner but holds no fitted model
+    short = compare_models(X, y, models=models, cv=3, stress=False, verbose=0)
+    assert short.attrs == {"rank_by": "roc_auc", "best_model_name_": "logreg"}
+    pd.testing.assert_frame_equal(short.drop(columns=["fit_time", "score_time"]),
+                                  board.drop(columns=["fit_time", "score_time"]))
+
+
+def test_threshold_chosen_on_out_of_fold_predictions(small):
+    X, y = small
+    comp = ModelComparison({"logreg": logreg()}, cv=3, stress=False, verbose=0).fit(X, y)
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, comp.oof_proba_["logreg"][:, 1])
+    oof_pred = comp.oof_proba_["logreg"][:, 1] >= comp.threshold_
+    youden = np.mean(oof_pred[y == 1]) + np.mean(~oof_pred[y == 0]) - 1
+    assert youden == pytest.approx(np.max(tpr - fpr))  # the best operating point
+    assert "out-of-fold" in comp.threshold_rule_
+    # predict uses the stored threshold, not 0.5
+    p = comp.predict_proba(X)[:, 1]
+    np.testing.assert_array_equal(comp.predict(X), (p >= comp.threshold_).astype(int))
+    fixed = ModelComparison({"logreg": logreg()}, cv=3, stress=False, threshold=0.3,
+                            ensemble=None, verbose=0).fit(X, y)
+    assert fixed.threshold_ == 0.3 and fixed.best_estimator_.threshold_ == 0.3
+    assert len(fixed.best_estimator_.estimators_) == 1  # refit on all the data
+    with pytest.raises(ValueError, match="threshold must be"):
+        ModelComparison({"logreg": logreg()}, threshold=1.5).fit(X, y)
+
+
+def test_stress_columns_and_robust_ranking(small):
+    X, y = small
+    comp = ModelComparison({"logreg": logreg(), "dummy": DummyClassifier()}, cv=2,
+                           stress_shifts=["darker", "blur"], stress_severities=(1, 2),
+                           verbose=0).fit(X, y)
+    board = comp.leaderboard_
+    assert comp.rank_by_ == "shifted_balanced_accuracy"
+    for col in ("shifted_roc_auc", "shifted_balanced_accuracy", "worst_specificity"):
+        assert f"{col}_mean" in board.columns and f"{col}_sd" in board.columns
+    st = comp.stress_results_
+    # per candidate and fold: the clean row plus 2 shifts x 2 severities
+    assert len(st) == 2 * 2 * 5
+    assert set(st["shift"]) == {"none", "darker", "blur"}
+    lr = st[(st["model"] == "logreg") & (st["severity"] > 0)]
+    expected = lr.groupby("fold")["balanced_accuracy"].mean().mean()
+    assert board.loc["logreg", "shifted_balanced_accuracy_mean"] == pytest.approx(expected)
+    # the clean stress row is the fold's own clean score
+    clean = st[(st["model"] == "logreg") & (st["severity"] == 0)]["roc_auc"].to_numpy()
+    folds = comp.cv_results_[comp.cv_results_["model"] == "logreg"]["roc_auc"].to_numpy()
+    np.testing.assert_allclose(clean, folds)
+    assert comp.best_name_ == "logreg"
+    robust = ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["darker"],
+                             stress_severities=(1,), threshold="robust", verbose=0).fit(X, y)
+    assert "shifted" in robust.threshold_rule_ and 0 < robust.threshold_ < 1
+    with pytest.raises(ValueError, match="rank_by 'nope'.*shifted_roc_auc"):
+        ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["darker"],
+                        stress_severities=(1,), rank_by="nope", verbose=0).fit(X, y)
 
 
 def test_partial_fold_failure_is_reported(small):
     X, y = small
     FailsOnSecondFold.calls.clear()
     board = compare_models(X, y, models={"flaky": FailsOnSecondFold()}, cv=3, verbose=0,
-                           refit=False)
+                           stress=False)
     assert board.loc["flaky", "error"].startswith("1/3 folds failed")
     assert "fold-specific failure" in board.loc["flaky", "error"]
     assert np.isfinite(board.loc["flaky", "roc_auc_mean"])  # mean over the 2 good folds
-    assert "best_model_" not in board.attrs
+    assert board.attrs["best_model_name_"] is None  # no complete out-of-fold predictions
 
 
 def test_error_score_raise_propagates(small):
     X, y = small
     with pytest.raises(RuntimeError, match="boom"):
-        compare_models(X, y, models={"boom": Boom()}, cv=2, error_score="raise", verbose=0)
+        compare_models(X, y, models={"boom": Boom()}, cv=2, error_score="raise", verbose=0,
+                       stress=False)
 
 
 def test_all_models_failing_warns_and_has_no_winner(small):
     X, y = small
     with pytest.warns(UserWarning, match="every model failed"):
-        board = compare_models(X, y, models={"boom": Boom()}, cv=2, verbose=0)
-    assert board.attrs["best_model_"] is None
+        comp = ModelComparison({"boom": Boom()}, cv=2, verbose=0, stress=False).fit(X, y)
+    assert comp.best_estimator_ is None and comp.best_name_ is None
+    with pytest.raises(AttributeError, match="no best_estimator_"):
+        comp.predict(X[:2])
     with pytest.raises(RuntimeError, match="every model failed"), pytest.warns(UserWarning):
-        select_model(X, y, models={"boom": Boom()}, cv=2, verbose=0)
+        select_model(X, y, models={"boom": Boom()}, cv=2, verbose=0, stress=False)
 
 
-def test_scoring_primary_metric_and_progress(small, capsys):
+def test_scoring_rank_by_and_progress(small, capsys):
     X, y = small
     board = compare_models(X, y, models={"logreg": logreg(), "dummy": DummyClassifier()},
-                           cv=2, scoring=["specificity", "f1"], verbose=1)
-    assert list(board.columns[:4]) == ["specificity_mean", "specificity_sd", "f1_mean", "f1_sd"]
-    assert board.attrs["primary_metric"] == "specificity"
-    # the remaining standard metrics are still reported
+                           cv=2, scoring=["f1"], rank_by="specificity", stress=False,
+                           verbose=1)
+    assert "f1_mean" in board.columns and "f1_sd" in board.columns
+    assert board.attrs["rank_by"] == "specificity"
+    assert board["specificity_mean"].is_monotonic_decreasing
+    # the standard metrics are always reported
     assert "roc_auc_mean" in board.columns and "balanced_accuracy_sd" in board.columns
     err = capsys.readouterr().err
-    assert "logreg: specificity=" in err and "dummy: specificity=" in err
-    assert "refit" in err
+    assert "logreg: roc_auc=" in err and "dummy: roc_auc=" in err
 
 
 def test_grouped_cv_keeps_patients_in_one_fold(small):
@@ -152,7 +221,7 @@ def test_grouped_cv_keeps_patients_in_one_fold(small):
         def predict(self, X):
             return np.zeros(len(X), int)
 
-    compare_models(X, y, models={"spy": Spy()}, cv=4, groups=groups, verbose=0, refit=False)
+    compare_models(X, y, models={"spy": Spy()}, cv=4, groups=groups, verbose=0, stress=False)
     train_sets = [s for kind, s in seen if kind == "train"]
     test_sets = [s for kind, s in seen if kind == "test"]
     assert len(train_sets) == 4 and test_sets
@@ -172,7 +241,7 @@ def test_splitter_and_same_folds_for_every_model(small):
     X, y = small
     groups = np.arange(len(y)) % 5
     board = compare_models(X, y, models={"a": logreg(), "b": logreg()}, cv=GroupKFold(5),
-                           groups=groups, verbose=0, refit=False)
+                           groups=groups, verbose=0, stress=False)
     # identical models on identical folds -> identical scores
     np.testing.assert_allclose(board["roc_auc_mean"].to_numpy()[0],
                                board["roc_auc_mean"].to_numpy()[1])
@@ -183,13 +252,18 @@ def test_multiclass_uses_macro_metrics(small):
     y3 = y.copy()
     y3[(y == 1) & (np.arange(len(y)) % 2 == 0)] = 2  # split the disease class in two
     board = compare_models(X, y3, models={"logreg": logreg(), "dummy": DummyClassifier()},
-                           cv=3, verbose=0)
+                           cv=3, verbose=0, stress=False)
     assert board.index[0] == "logreg"
     assert board.loc["dummy", "roc_auc_mean"] == pytest.approx(0.5)
     # the dummy predicts the majority class (normal): all normals right, no disease found
     assert board.loc["dummy", "specificity_mean"] == pytest.approx(1.0)
     assert board.loc["dummy", "sensitivity_mean"] == pytest.approx(0.0)
     assert np.isfinite(board.loc["logreg", list(board.columns[:-3])].astype(float)).all()
+    # a multiclass comparison predicts the most probable class, and stress-tests too
+    comp = ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["noise"],
+                           stress_severities=(1,), verbose=0).fit(X, y3)
+    assert set(comp.predict(X[:20])) <= {0, 1, 2}
+    assert "more than two classes" in comp.threshold_rule_
 
 
 def test_bad_arguments(small):
@@ -229,7 +303,8 @@ def test_paths_are_decoded_once(kermany_paths, monkeypatch):
 
     monkeypatch.setattr(ImageLoader, "transform", spy)
     models = {"logreg": logreg(), "dummy": DummyClassifier(), "logreg2": logreg()}
-    best = select_model(paths, y, models=models, cv=3, loader=ImageLoader(size=16), verbose=0)
+    best = select_model(paths, y, models=models, cv=3, loader=ImageLoader(size=16), verbose=0,
+                        stress=False)
     assert decoded == [len(paths)]  # one decode of every file, none per candidate / fold
     # the refit winner takes file paths, like the input
     assert isinstance(best, Pipeline) and isinstance(best.steps[0][1], ImageLoader)
@@ -240,7 +315,8 @@ def test_paths_are_decoded_once(kermany_paths, monkeypatch):
 
 def test_models_by_zoo_name(small):
     X, y = small
-    board = compare_models(X, y, models="hog_svm, random_forest", cv=2, verbose=0)
+    board = compare_models(X, y, models="hog_svm, random_forest", cv=2, verbose=0,
+                           stress_shifts=["darker"], stress_severities=(1,))
     assert sorted(board.index) == ["hog_svm", "random_forest"]
     assert (board["roc_auc_mean"] > 0.8).all()  # both are real models on real X-rays
     assert (board["error"] == "").all()

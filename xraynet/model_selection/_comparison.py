@@ -1,0 +1,523 @@
+"""ModelComparison: cross-validate candidates clean and under acquisition shift, keep the winner."""
+
+import inspect
+import sys
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.metrics import check_scoring
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._ensemble import ProbabilityEnsemble
+from xraynet.metrics import clinical_scores
+from xraynet.utils import is_path_input
+from ._setup import resolve_cv, resolve_models
+
+__all__ = ["ModelComparison"]
+
+#: Metrics computed on every held-out fold, in leaderboard order.
+CLEAN_METRICS = ("roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy")
+#: Leaderboard columns from the stress test of every held-out fold.
+STRESS_COLUMNS = ("shifted_roc_auc", "shifted_balanced_accuracy", "worst_roc_auc",
+                  "worst_specificity", "worst_sensitivity")
+_THRESHOLD_RULES = ("youden", "robust")
+
+
+def _log(verbose, msg):
+    if verbose:
+        print(f"[ModelComparison] {msg}", file=sys.stderr, flush=True)
+
+
+def _takes_groups(estimator):
+    try:
+        return "groups" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):  # pragma: no cover - exotic callables
+        return False
+
+
+def _short_error(exc):
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def _stress_rows(estimator, X, y, shifts, severities, threshold, seed):
+    from xraynet.robustness import stress_test
+
+    return stress_test(estimator, X, y, shifts=shifts, severities=severities,
+                       threshold=threshold, random_state=seed)
+
+
+def _fold_task(estimator, X, y, groups, train, test, scorer, stress, seed):
+    """Fit one candidate on one fold; score it clean and under shift."""
+    out = {"estimator": None, "proba": None, "scores": {}, "stress": None, "error": "",
+           "fit_time": np.nan, "score_time": np.nan}
+    est = clone(estimator)
+    t0 = time.perf_counter()
+    try:
+        kwargs = {"groups": groups[train]} if groups is not None and _takes_groups(est) else {}
+        est.fit(X[train], y[train], **kwargs)
+        out["fit_time"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        proba = np.asarray(est.predict_proba(X[test]), dtype=np.float64)
+        out["scores"] = clinical_scores(y[test], proba, est.classes_)
+        if scorer is not None:
+            out["scores"].update(scorer(est, X[test], y[test]))
+        if stress is not None:
+            out["stress"] = _stress_rows(est, X[test], y[test], *stress, seed=seed)
+        out["score_time"] = time.perf_counter() - t1
+    except Exception as exc:  # noqa: BLE001 - a failing candidate is reported, not fatal
+        out["error"] = _short_error(exc)
+        return out, exc
+    out["estimator"], out["proba"] = est, proba
+    return out, None
+
+
+def _stress_summary(frames):
+    """Leaderboard stress columns (mean over folds) from per-fold stress frames."""
+    per_fold = []
+    for df in frames:
+        shifted = df[df["severity"] > 0]
+        per_fold.append({
+            "shifted_roc_auc": shifted["roc_auc"].mean(),
+            "shifted_balanced_accuracy": shifted["balanced_accuracy"].mean(),
+            "worst_roc_auc": shifted["roc_auc"].min(),
+            "worst_specificity": shifted["specificity"].min(),
+            "worst_sensitivity": shifted["sensitivity"].min(),
+        })
+    table = pd.DataFrame(per_fold)
+    return {f"{c}_mean": float(table[c].mean()) for c in STRESS_COLUMNS} | {
+        f"{c}_sd": float(table[c].std(ddof=0)) for c in STRESS_COLUMNS}
+
+
+def _youden_threshold(y_bin, score):
+    """Threshold maximising sensitivity + specificity - 1 (midpoint between scores)."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thr = roc_curve(y_bin, score)
+    best = int(np.argmax(tpr - fpr))
+    t = float(thr[best])
+    if not np.isfinite(t):
+        return 0.5
+    # midpoint to the next lower score, so the rule does not sit on one image
+    lower = score[score < t]
+    t = (t + lower.max()) / 2 if lower.size else t
+    return float(np.clip(t, 1e-6, 1 - 1e-6))
+
+
+class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Cross-validate several classifiers on the same folds, clean and under shift; keep the best.
+
+    Every candidate is trained on each training part of the folds and scored
+    on the held-out part, as it is and under simulated acquisition shifts
+    (:func:`xraynet.robustness.stress_test`: exposure, contrast, gamma, blur,
+    noise, JPEG re-compression, resampling, rotation, collimation). The
+    candidates are ranked by ``rank_by``; the winner is kept as
+    ``best_estimator_`` — by default the probability average of its fold
+    models (no extra training) with a decision threshold chosen on its
+    out-of-fold predictions — so the fitted comparison is itself a classifier.
+
+    Parameters
+    ----------
+    models : None, dict, list of str or str, default=None
+        ``None``: the whole :func:`default_models` zoo; a dict name ->
+        unfitted estimator; a list (or comma-separated string) of zoo names.
+    cv : int or cross-validation splitter, default=5
+        An int gives ``StratifiedKFold(cv, shuffle=True)``, or
+        ``StratifiedGroupKFold`` when ``groups`` is passed to :meth:`fit`
+        (no patient in two folds). Every candidate sees the same folds.
+    scoring : None, str, callable, list of str or dict, default=None
+        Extra metrics, computed by scikit-learn scorers on each held-out fold
+        (names: ``sklearn.metrics.get_scorer_names()``). ROC AUC, accuracy,
+        sensitivity, specificity and balanced accuracy are always reported.
+    rank_by : str or None, default=None
+        Leaderboard metric (without ``_mean``) that ranks the candidates,
+        higher is better: one of the always-reported metrics, a ``scoring``
+        name, or a stress-test column (``shifted_balanced_accuracy``,
+        ``shifted_roc_auc``, ``worst_specificity``, ...). ``None`` means
+        ``"shifted_balanced_accuracy"`` with ``stress=True`` — the balanced
+        accuracy at the threshold 0.5, averaged over every shift and
+        severity — else ``"roc_auc"`` (see the user guide for why).
+    ensemble : {"folds", None}, default="folds"
+        ``"folds"``: the winner is the :class:`ProbabilityEnsemble` of its
+        cross-validation fold models. ``None``: the winner is retrained on all
+        the data (with ``refit=True``).
+    threshold : {"youden", "robust"} or float, default="youden"
+        Decision threshold of the winner on P(disease) (binary problems):
+        ``"youden"`` maximises sensitivity + specificity on the out-of-fold
+        predictions; ``"robust"`` does the same on the out-of-fold predictions
+        pooled over the clean and every shifted version of the held-out folds;
+        a float is used as given. Stored as ``threshold_`` and in the winner.
+    refit : bool, default=True
+        Build ``best_estimator_``. False keeps only the scores and fold models.
+    stress : bool, default=True
+        Score every held-out fold under simulated acquisition shifts.
+    stress_shifts : list of str or None, default=None
+        Shift names (:func:`xraynet.robustness.available_shifts`); None: all.
+    stress_severities : tuple of int, default=(1, 2, 3)
+        Severities of every shift.
+    loader : transformer or None, default=None
+        Decodes path input once before cross-validation (default
+        ``xraynet.ImageLoader()``); the winner then starts with it.
+    n_jobs : int or None, default=None
+        Folds trained in parallel (joblib; a Dask backend works).
+    error_score : "raise" or float, default=np.nan
+        ``"raise"`` re-raises a candidate's failure; otherwise the candidate
+        gets NaN scores and its error text, and the others go on.
+    random_state : int, default=0
+        Seed of the folds, the zoo and the stress test.
+    verbose : int, default=1
+        0 silent; 1 a line per candidate and fold on stderr.
+
+    Attributes
+    ----------
+    leaderboard_ : pandas.DataFrame
+        One row per candidate (index ``model``), best first: ``<metric>_mean``
+        and ``<metric>_sd`` over folds for every metric and stress column,
+        ``fit_time``, ``score_time`` (s per fold), ``error`` and ``rank``.
+    cv_results_ : pandas.DataFrame
+        One row per candidate and fold with every score and timing.
+    stress_results_ : pandas.DataFrame or None
+        The per-fold stress-test rows of every candidate (``model``,
+        ``fold``, ``shift``, ``severity``, scores).
+    fold_estimators_ : dict of str -> list of estimators
+        The fitted fold models of every candidate (None for a failed fold).
+    oof_proba_ : dict of str -> ndarray of shape (n_samples, n_classes)
+        Out-of-fold class probabilities of every candidate.
+    best_name_ : str or None
+        The winner's name.
+    best_estimator_ : estimator or None
+        The winner (``refit=True``), a Pipeline starting with the loader for
+        path input.
+    threshold_ : float
+        The winner's decision threshold on P(disease).
+    threshold_rule_ : str
+        How ``threshold_`` was chosen.
+    rank_by_ : str
+        The metric the leaderboard is sorted by.
+    classes_ : ndarray
+        Class labels.
+    splits_ : list of (train, test) index arrays
+        The folds.
+
+    See Also
+    --------
+    compare_models : The leaderboard in one call.
+    patient_holdout_split : Hold out whole patients before comparing.
+    evaluate : Score a fitted model on a test set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from xraynet.classical import ImageFlattener
+    >>> from xraynet.model_selection import ModelComparison
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.repeat([0, 1], 30)
+    >>> X = (rng.rand(60, 16, 16, 1) * 100 + y[:, None, None, None] * 80).astype(np.uint8)
+    >>> models = {"logreg": make_pipeline(ImageFlattener(), LogisticRegression()),
+    ...           "dummy": DummyClassifier()}
+    >>> comp = ModelComparison(models, cv=3, verbose=0).fit(X, y)
+    >>> comp.best_name_, list(comp.leaderboard_.index)
+    ('logreg', ['logreg', 'dummy'])
+    >>> comp.predict(X[:2]).tolist()
+    [0, 0]
+    """
+
+    def __init__(self, models=None, *, cv=5, scoring=None, rank_by=None, ensemble="folds",
+                 threshold="youden", refit=True, stress=True, stress_shifts=None,
+                 stress_severities=(1, 2, 3), loader=None, n_jobs=None, error_score=np.nan,
+                 random_state=0, verbose=1):
+        self.models = models
+        self.cv = cv
+        self.scoring = scoring
+        self.rank_by = rank_by
+        self.ensemble = ensemble
+        self.threshold = threshold
+        self.refit = refit
+        self.stress = stress
+        self.stress_shifts = stress_shifts
+        self.stress_severities = stress_severities
+        self.loader = loader
+        self.n_jobs = n_jobs
+        self.error_score = error_score
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        if self.ensemble not in ("folds", None):
+            raise ValueError(f"ensemble must be 'folds' or None; got {self.ensemble!r}.")
+        t = self.threshold
+        if isinstance(t, str):
+            if t not in _THRESHOLD_RULES:
+                raise ValueError(f"threshold must be 'youden', 'robust' or a float in (0, 1); "
+                                 f"got {t!r}.")
+            if t == "robust" and not self.stress:
+                raise ValueError("threshold='robust' needs stress=True.")
+        elif not isinstance(t, Real) or isinstance(t, bool) or not 0 < t < 1:
+            raise ValueError(f"threshold must be 'youden', 'robust' or a float in (0, 1); "
+                             f"got {t!r}.")
+        if not (isinstance(self.error_score, Real) or self.error_score == "raise"):
+            raise ValueError(f"error_score must be 'raise' or a number; got "
+                             f"{self.error_score!r}.")
+        if not isinstance(self.random_state, Integral) or isinstance(self.random_state, bool):
+            raise ValueError(f"random_state must be an int; got {self.random_state!r}.")
+        sev = self.stress_severities
+        if self.stress and (not len(sev) or not all(
+                isinstance(s, Integral) and s >= 1 for s in sev)):
+            raise ValueError(f"stress_severities must be positive ints; got {sev!r}.")
+
+    def _scorer(self, estimator):
+        s = self.scoring
+        if s is None:
+            return None
+        if isinstance(s, str) or callable(s):
+            s = {s if isinstance(s, str) else "score": s}
+        elif not isinstance(s, dict):
+            s = list(s)
+            if not s or not all(isinstance(n, str) for n in s):
+                raise ValueError(f"scoring must be None, a str, a callable, a list of str or "
+                                 f"a dict; got {self.scoring!r}.")
+        if isinstance(s, dict) and not s:
+            raise ValueError("scoring must not be an empty dict.")
+        from xraynet.metrics import get_scorer
+
+        if isinstance(s, list):
+            s = {n: n for n in s}
+        scorers = {k: (get_scorer(v) if isinstance(v, str) else v) for k, v in s.items()}
+        clash = sorted(set(scorers) & set(CLEAN_METRICS))
+        scorers = {k: v for k, v in scorers.items() if k not in clash}
+        return check_scoring(estimator, scoring=scorers) if scorers else None
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, groups=None):
+        """Cross-validate every candidate, rank them and build the winner.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            ``uint8`` images, or image file paths (decoded once by ``loader``).
+        y : array-like of shape (n_samples,)
+            Labels: 0 = normal, 1.. = disease classes.
+        groups : array-like of shape (n_samples,), default=None
+            Patient ids: folds (and the networks' validation parts) then hold
+            whole patients.
+
+        Returns
+        -------
+        self : ModelComparison
+        """
+        from xraynet.utils import check_image_array
+
+        self._check_params()
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D labels; got shape {y.shape}.")
+        if len(X) != len(y):
+            raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}.")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(f"y must hold at least 2 classes; got only {classes.tolist()}.")
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(y):
+                raise ValueError(f"groups has length {len(groups)}; expected {len(y)}.")
+        fitted_loader = None
+        if is_path_input(X):
+            from xraynet.io import ImageLoader
+
+            fitted_loader = clone(self.loader if self.loader is not None else ImageLoader())
+            t0 = time.perf_counter()
+            X = fitted_loader.fit_transform(np.asarray([str(p) for p in X], dtype=object))
+            _log(self.verbose, f"loaded {len(X)} images {X.shape[1:]} in "
+                               f"{time.perf_counter() - t0:.1f} s")
+        else:
+            X = check_image_array(X, name="X")
+        models = resolve_models(self.models, int(X.shape[1]), self.random_state)
+        splits = list(resolve_cv(self.cv, groups, self.random_state).split(X, y, groups))
+        stress = (self.stress_shifts, tuple(self.stress_severities), 0.5) if self.stress else None
+
+        self.classes_ = classes
+        self.splits_ = splits
+        self.fold_estimators_, self.oof_proba_ = {}, {}
+        rows, fold_rows, stress_frames = {}, [], []
+        for i, (name, est) in enumerate(models.items(), 1):
+            t0 = time.perf_counter()
+            _log(self.verbose, f"({i}/{len(models)}) {name}: {len(splits)}-fold CV ...")
+            scorer = self._scorer(est)
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fold_task)(est, X, y, groups, tr, te, scorer, stress,
+                                    self.random_state + k)
+                for k, (tr, te) in enumerate(splits))
+            for _, exc in results:
+                if exc is not None and self.error_score == "raise":
+                    raise exc
+            rows[name] = self._summarise(name, [r for r, _ in results], fold_rows, stress_frames)
+            _log(self.verbose, f"{name}: " + ", ".join(
+                f"{k[:-5]}={rows[name][k]:.4f}" for k in rows[name]
+                if k.endswith("_mean") and k[:-5] in ("roc_auc", "balanced_accuracy",
+                                                      "shifted_balanced_accuracy"))
+                + f" ({time.perf_counter() - t0:.0f} s)"
+                + (f"  ERROR {rows[name]['error']}" if rows[name]["error"] else ""))
+        self.cv_results_ = pd.DataFrame(fold_rows)
+        self.stress_results_ = (pd.concat(stress_frames, ignore_index=True)
+                                if stress_frames else None)
+        self._rank(rows)
+        self.best_estimator_ = None
+        self.threshold_, self.threshold_rule_ = 0.5, "default 0.5"
+        if self.best_name_ is None:
+            warnings.warn("every model failed (in at least one fold); there is no winner.", UserWarning, stacklevel=2)
+            return self
+        self._choose_threshold(X, y)
+        if self.refit:
+            self.best_estimator_ = self._build_winner(models[self.best_name_], X, y, groups,
+                                                      fitted_loader)
+        return self
+
+    def _summarise(self, name, results, fold_rows, stress_frames):
+        ok = [r for r in results if not r["error"]]
+        n = len(results)
+        self.fold_estimators_[name] = [r["estimator"] for r in results]
+        if len(ok) == n:
+            oof = np.zeros((sum(len(te) for _, te in self.splits_), len(self.classes_)))
+            for r, (_, te) in zip(results, self.splits_):
+                oof[te] = r["proba"]
+            self.oof_proba_[name] = oof
+        for k, r in enumerate(results):
+            fold_rows.append({"model": name, "fold": k, **r["scores"], "fit_time": r["fit_time"],
+                              "score_time": r["score_time"], "error": r["error"]})
+            if r["stress"] is not None:
+                stress_frames.append(r["stress"].assign(model=name, fold=k))
+        row = {}
+        metrics = list(CLEAN_METRICS) + [m for m in (ok[0]["scores"] if ok else {})
+                                         if m not in CLEAN_METRICS]
+        for m in metrics:
+            vals = np.array([r["scores"].get(m, np.nan) for r in ok], dtype=float)
+            vals = vals[np.isfinite(vals)]
+            row[f"{m}_mean"] = float(vals.mean()) if vals.size else np.nan
+            row[f"{m}_sd"] = float(vals.std(ddof=0)) if vals.size else np.nan
+        if self.stress:
+            frames = [r["stress"] for r in ok]
+            row.update(_stress_summary(frames) if frames else
+                       {f"{c}_{s}": np.nan for c in STRESS_COLUMNS for s in ("mean", "sd")})
+        row["fit_time"] = float(np.nanmean([r["fit_time"] for r in results])) if ok else np.nan
+        row["score_time"] = float(np.nanmean([r["score_time"] for r in ok])) if ok else np.nan
+        errors = [r["error"] for r in results if r["error"]]
+        row["error"] = (f"{len(errors)}/{n} folds failed: {errors[0]}" if errors else "")
+        return row
+
+    def _rank(self, rows):
+        board = pd.DataFrame.from_dict(rows, orient="index")
+        board.index.name = "model"
+        rank_by = self.rank_by or ("shifted_balanced_accuracy" if self.stress else "roc_auc")
+        if f"{rank_by}_mean" not in board.columns:
+            choices = sorted(c[:-5] for c in board.columns if c.endswith("_mean"))
+            raise ValueError(f"rank_by {rank_by!r} is not a leaderboard metric; choose from "
+                             f"{', '.join(choices)}.")
+        board = board.sort_values(f"{rank_by}_mean", ascending=False, na_position="last",
+                                  kind="stable")
+        board.insert(0, "rank", np.arange(1, len(board) + 1))
+        scores = board[f"{rank_by}_mean"]
+        complete = [n for n in board.index if n in self.oof_proba_]
+        valid = scores[scores.notna() & board.index.isin(complete)]
+        self.best_name_ = valid.index[0] if len(valid) else None
+        self.rank_by_ = rank_by
+        self.leaderboard_ = board
+
+    def _choose_threshold(self, X, y):
+        rule = self.threshold
+        if len(self.classes_) != 2:
+            self.threshold_rule_ = "most probable class (more than two classes)"
+            return
+        if not isinstance(rule, str):
+            self.threshold_, self.threshold_rule_ = float(rule), "given"
+            return
+        y_bin = (y == self.classes_[1]).astype(int)
+        score = self.oof_proba_[self.best_name_][:, 1]
+        if rule == "robust":
+            y_bin, score = self._pooled_shifted_oof(X, y_bin, score)
+        self.threshold_ = _youden_threshold(y_bin, score)
+        self.threshold_rule_ = (
+            "max sensitivity + specificity on out-of-fold predictions"
+            + (" pooled over clean and shifted held-out folds" if rule == "robust" else ""))
+
+    def _pooled_shifted_oof(self, X, y_bin, score):
+        from xraynet.robustness import apply_shift, available_shifts
+
+        names = self.stress_shifts or available_shifts()
+        ys, scores = [y_bin], [score]
+        for k, (_, te) in enumerate(self.splits_):
+            est = self.fold_estimators_[self.best_name_][k]
+            for name in names:
+                for sev in self.stress_severities:
+                    Xs = apply_shift(X[te], name, sev, random_state=self.random_state + k)
+                    scores.append(np.asarray(est.predict_proba(Xs))[:, 1])
+                    ys.append(y_bin[te])
+        return np.concatenate(ys), np.concatenate(scores)
+
+    def _build_winner(self, estimator, X, y, groups, fitted_loader):
+        t0 = time.perf_counter()
+        if self.ensemble == "folds":
+            members = self.fold_estimators_[self.best_name_]
+            how = f"average of its {len(members)} fold models"
+        else:
+            fit_kw = {"groups": groups} if groups is not None and _takes_groups(estimator) else {}
+            members = [clone(estimator).fit(X, y, **fit_kw)]
+            how = f"refit on all {len(y)} images"
+        winner = ProbabilityEnsemble(members, threshold=self.threshold_).fit()
+        if fitted_loader is not None:
+            winner = Pipeline([("load", fitted_loader), ("model", winner)])
+        _log(self.verbose, f"winner {self.best_name_}: {how}, threshold {self.threshold_:.3f} "
+                           f"({time.perf_counter() - t0:.1f} s)")
+        return winner
+
+    # ------------------------------------------------------------------ predict
+    def _winner(self):
+        check_is_fitted(self, "leaderboard_")
+        if self.best_estimator_ is None:
+            raise AttributeError("this ModelComparison has no best_estimator_ "
+                                 "(refit=False, or every model failed).")
+        return self.best_estimator_
+
+    def predict_proba(self, X):
+        """Class probabilities of the winner.
+
+        Parameters
+        ----------
+        X : array-like
+            Images (or paths, when the comparison was fitted on paths).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._winner().predict_proba(X)
+
+    def predict(self, X):
+        """Winner's labels at ``threshold_`` (binary) or the most probable class.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._winner().predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
