@@ -147,6 +147,8 @@ def build_parser():
     cmp.add_argument("--data-home", metavar="DIR",
                      help="folder of downloaded data sets (default: $XRAYNET_DATA, "
                           "else ~/xraynet_data)")
+    cmp.add_argument("--no-stress", action="store_true",
+                     help="skip the acquisition stress test (rank by clean ROC AUC)")
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     cmp.set_defaults(func=_cmd_compare)
 
@@ -163,6 +165,14 @@ def build_parser():
     pred.add_argument("--classes", metavar="A,B,...",
                       help="class names, normal first (default: from metrics.json next "
                            "to MODEL, else the labels)")
+    pred.add_argument("--threshold", type=float, metavar="T",
+                      help="decision threshold on P(disease) (default: the model's own, "
+                           "chosen by compare; 0.5 for other models)")
+    pred.add_argument("--format", choices=["tsv", "csv", "json"], default="tsv",
+                      help="output format (default: tsv)")
+    pred.add_argument("--trust-pickle", action="store_true",
+                      help="also load pickle/joblib model files. Unpickling runs any code "
+                           "the file contains: use only for files you made yourself")
     pred.set_defaults(func=_cmd_predict)
     return parser
 
@@ -230,20 +240,14 @@ def _load_data(args):
         Xt, yt = test.filenames, test.target
         if args.quick:
             yt, Xt = _subsample(60, yt, args.random_state, Xt)
-    else:  # hold out ~20% (of the patients) before cross-validation
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    else:  # hold out ~20% of the patients before cross-validation
+        from xraynet.model_selection import patient_holdout_split
 
-        if groups is not None:
-            split = StratifiedGroupKFold(5, shuffle=True, random_state=args.random_state)
-        else:
-            split = StratifiedKFold(5, shuffle=True, random_state=args.random_state)
         try:
-            tr, te = next(split.split(X, y, groups))
+            X, Xt, y, yt, groups, _ = patient_holdout_split(
+                X, y, groups, test_size=0.2, random_state=args.random_state)
         except ValueError as exc:
-            raise CLIError(f"too few images in {args.data_dir!r} to hold out a test split: {exc}")
-        Xt, yt = X[te], y[te]
-        X, y = X[tr], y[tr]
-        groups = groups[tr] if groups is not None else None
+            raise CLIError(f"DATA_DIR {args.data_dir!r}: {exc}") from None
     for name, labels in (("training", y), ("test", yt)):
         if len(np.unique(labels)) < 2:
             raise CLIError(f"the {name} split holds only one class; add images of every class")
@@ -266,60 +270,26 @@ def _pick_models(args, size):
 def _format_board(board):
     import pandas as pd
 
-    metrics = ["roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy"]
+    metrics = [m for m in ("roc_auc", "balanced_accuracy", "sensitivity", "specificity",
+                           "shifted_balanced_accuracy", "shifted_roc_auc", "worst_specificity")
+               if f"{m}_mean" in board.columns]
+    short = {"balanced_accuracy": "bal_acc", "shifted_balanced_accuracy": "shift_bal_acc",
+             "shifted_roc_auc": "shift_auc", "worst_specificity": "worst_spec"}
     view = pd.DataFrame(index=board.index)
     for m in metrics:
         mean, sd = board[f"{m}_mean"], board[f"{m}_sd"]
-        view[m] = [("    nan" if pd.isna(a) else f"{a:.3f}±{b:.3f}") for a, b in zip(mean, sd)]
+        view[short.get(m, m)] = [("    nan" if pd.isna(a) else f"{a:.3f}±{b:.3f}")
+                                 for a, b in zip(mean, sd)]
     view["fit_s"] = board["fit_time"].map(lambda t: "nan" if pd.isna(t) else f"{t:.1f}")
     if board["error"].astype(bool).any():
         view["error"] = board["error"].str.slice(0, 60)
     return view.to_string()
 
 
-def _unwrap_loader(model, X):
-    """Decode path input once: (model taking arrays, arrays) for a loader pipeline."""
-    if not _takes_paths(model):
-        return model, X
-    from sklearn.pipeline import Pipeline
-
-    X = model.steps[0][1].transform(X)
-    rest = model.steps[1:]
-    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
-
-
-def _test_metrics(proba, classes, y_test, target_names):
-    import numpy as np
-    from sklearn.metrics import accuracy_score, recall_score, roc_auc_score
-
-    pred = classes[np.argmax(proba, axis=1)]
-    if len(classes) == 2:
-        from xraynet.metrics import classification_summary
-
-        s = classification_summary(y_test, proba[:, 1], target_names=target_names,
-                                   pos_label=classes[1])
-        out = {k: float(s.loc[k, "value"]) for k in s.index}
-        out["ci95"] = {k: [float(s.loc[k, "ci_low"]), float(s.loc[k, "ci_high"])]
-                       for k in s.index if k not in ("TP", "FP", "TN", "FN")}
-        return out
-    return {
-        "accuracy": float(accuracy_score(y_test, pred)),
-        "roc_auc": float(roc_auc_score(y_test, proba, multi_class="ovr", labels=classes)),
-        "sensitivity": float(recall_score(y_test, pred, labels=classes[1:], average="macro")),
-        "specificity": float(recall_score(y_test, pred, labels=classes[:1], average="macro")),
-    }
-
-
 def _save_winner(model, out_dir):
     from xraynet.models import save_model
 
-    keras_like = hasattr(model, "model_") and hasattr(model, "history_")
-    path = out_dir / f"{_MODEL_STEM}{'.keras' if keras_like else '.joblib'}"
-    for old in out_dir.glob(f"{_MODEL_STEM}.*"):
-        if old.suffix in (".keras", ".joblib") and old != path:
-            old.unlink()
-    saved = save_model(model, path)
-    return Path(saved) if isinstance(saved, (str, os.PathLike)) else path
+    return Path(save_model(model, out_dir / _MODEL_STEM))
 
 
 def _check_args(args):
@@ -335,6 +305,8 @@ def _check_args(args):
             raise CLIError(f"{what} {path!r} is not a folder")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise CLIError(f"--out {args.out!r} exists and is not a folder")
+    if args.cv < 2:
+        raise CLIError(f"--cv must be at least 2; got {args.cv}")
     if args.models is not None:
         from xraynet.model_selection import available_models
 
@@ -345,14 +317,103 @@ def _check_args(args):
                            f"choose from {', '.join(available_models())}")
 
 
+class ResultsFolder:
+    """Stage a run's results in a hidden sibling folder; publish them by renaming at the end.
+
+    ``with ResultsFolder(out) as staging:`` checks before any training that
+    ``out``'s parent can be written, refuses a second run on the same folder
+    while a first one holds its lock, and on success replaces ``out`` as a
+    whole, so a reader never sees a mix of two runs. An exception or Ctrl-C
+    leaves the previous results untouched and removes the staging folder.
+    """
+
+    def __init__(self, out):
+        self.out = Path(out)
+
+    def _lock(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    pid = int(self.lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise CLIError(f"--out {str(self.out)!r} is in use by another xraynet run "
+                                   f"(pid {pid}); wait for it to finish or choose another "
+                                   "--out") from None
+                self.lock.unlink(missing_ok=True)  # left by a run that died
+                continue
+            except OSError as exc:
+                raise CLIError(f"--out {str(self.out)!r} cannot be written: "
+                               f"{exc.strerror}") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return
+        raise CLIError(f"--out {str(self.out)!r}: cannot take the lock {self.lock}")
+
+    def __enter__(self):
+        import tempfile
+
+        parent = self.out.absolute().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CLIError(f"--out {str(self.out)!r} cannot be created: {exc.strerror}") from None
+        self.lock = parent / f".{self.out.name}.lock"
+        self._lock()
+        try:
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            self.staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would outlive the rename
+        except OSError as exc:
+            self.lock.unlink(missing_ok=True)
+            raise CLIError(f"--out {str(self.out)!r} cannot be written: {exc.strerror}") from None
+        return self.staging
+
+    def __exit__(self, exc_type, exc, tb):
+        import shutil
+
+        try:
+            if exc_type is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                return False
+            old = None
+            if self.out.exists():
+                old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
+                self.out.rename(old)
+            self.staging.rename(self.out)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            self.lock.unlink(missing_ok=True)
+        return False
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _cmd_compare(args):
     _check_args(args)
+    with ResultsFolder(args.out) as staging:
+        return _compare_into(args, staging)
+
+
+def _compare_into(args, staging):
     import numpy as np
 
-    from xraynet.model_selection import compare_models
+    from xraynet.model_selection import ModelComparison, evaluate
 
     t_start = time.perf_counter()
-    out_dir = Path(args.out)
     data = _load_data(args)
     models = _pick_models(args, data["size"])
     _progress(args, f"data: {data['source']}: {len(data['y'])} training images "
@@ -360,28 +421,38 @@ def _cmd_compare(args):
                     f"{args.cv}-fold CV"
                     f"{' grouped by patient' if data['groups'] is not None else ''}"
                     f" of {len(models)} models: {', '.join(models)}")
-    board = compare_models(
-        data["X"], data["y"], models=models, cv=args.cv, groups=data["groups"],
-        n_jobs=args.n_jobs, refit=True, loader=data["loader"],
-        random_state=args.random_state, verbose=0 if args.quiet else 1,
-    )
-    print("\nleaderboard (mean±sd over folds, sorted by ROC AUC):")
+    comparison = ModelComparison(
+        models, cv=args.cv, n_jobs=args.n_jobs, loader=data["loader"],
+        stress=not args.no_stress, random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    ).fit(data["X"], data["y"], groups=data["groups"])
+    board = comparison.leaderboard_
+    print(f"\nleaderboard (mean±sd over folds, ranked by {comparison.rank_by_}):")
     print(_format_board(board), flush=True)
-    winner_name, winner = board.attrs.get("best_model_name_"), board.attrs.get("best_model_")
+    winner_name, winner = comparison.best_name_, comparison.best_estimator_
     if winner is None:
         raise CLIError("every model failed; see the error column above")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    board.to_csv(out_dir / "leaderboard.csv")
+    board.to_csv(staging / "leaderboard.csv")
+    if comparison.stress_results_ is not None:
+        comparison.stress_results_.to_csv(staging / "cv_stress.csv", index=False)
+    _progress(args, "evaluating the winner on the test split ...")
     inner, X_test = _unwrap_loader(winner, data["X_test"])  # decode test files once
-    proba = np.asarray(inner.predict_proba(X_test))
-    test = _test_metrics(proba, np.asarray(winner.classes_), data["y_test"],
-                         data["target_names"])
-    model_path = _save_winner(winner, out_dir)
-    report = _write_report(args, out_dir, board, inner, X_test, proba, data)
+    test = evaluate(inner, X_test, data["y_test"], target_names=data["target_names"])
+    proba = test.pop("proba")
+    stress = None
+    if not args.no_stress:
+        from xraynet.robustness import stress_test
+
+        _progress(args, "stress test of the winner on the test split ...")
+        stress = stress_test(inner, X_test, data["y_test"], random_state=args.random_state)
+        stress.to_csv(staging / "test_stress.csv", index=False)
+    model_path = _save_winner(winner, staging)
+    report = _write_report(args, staging, comparison, inner, X_test, proba, data, stress)
     elapsed = time.perf_counter() - t_start
     metrics = {
         "xraynet_version": _version(),
+        "command": " ".join(["xraynet"] + list(args.argv)),
         "data": data["source"],
         "image_size": data["size"],
         "n_train": int(len(data["y"])),
@@ -390,33 +461,64 @@ def _cmd_compare(args):
         "cv": args.cv,
         "grouped_cv": data["groups"] is not None,
         "quick": bool(args.quick),
+        "models": list(models),
+        "rank_by": comparison.rank_by_,
         "winner": winner_name,
+        "winner_is": ("average of the fold models" if comparison.ensemble == "folds"
+                      else "refit on all training images"),
+        "threshold": comparison.threshold_,
+        "threshold_rule": comparison.threshold_rule_,
         "model_file": model_path.name,
+        "random_state": args.random_state,
         "cv_scores": {k: (None if isinstance(v, float) and np.isnan(v) else v)
                       for k, v in board.loc[winner_name].items()},
         "test": test,
         "elapsed_s": round(elapsed, 1),
     }
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    print(f"\nwinner: {winner_name}; test split ({len(data['y_test'])} images): "
-          f"ACC {test['accuracy']:.3f}  AUC {test['roc_auc']:.3f}  "
-          f"sensitivity {test['sensitivity']:.3f}  specificity {test['specificity']:.3f}")
-    print(f"wrote {out_dir / 'leaderboard.csv'}, {out_dir / 'metrics.json'}, {model_path}"
-          + (f", {report}" if report else "") + f"  ({elapsed:.0f} s)")
+    if stress is not None:
+        from xraynet.robustness import stress_summary
+
+        metrics["test_stress_summary"] = stress_summary(stress)
+    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json) + "\n")
+    print(f"\nwinner: {winner_name} (threshold {comparison.threshold_:.3f}); test split "
+          f"({len(data['y_test'])} images): ACC {test['accuracy']:.3f}  AUC "
+          f"{test['roc_auc']:.3f}  sensitivity {test['sensitivity']:.3f}  specificity "
+          f"{test['specificity']:.3f}")
+    print(f"wrote leaderboard.csv, metrics.json, {model_path.name}"
+          + (", report.html" if report else "") + f" to {args.out}  ({elapsed:.0f} s)")
     return 0
 
 
-def _write_report(args, out_dir, board, model, X_test, proba, data):
-    """report.html via xraynet.report when available; a failure is reported, not fatal."""
-    try:
-        from xraynet.report import write_report
-    except ImportError:
-        return None
+def _json(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _unwrap_loader(model, X):
+    """Decode path input once: (model taking arrays, arrays) for a loader pipeline."""
+    if not _takes_paths(model):
+        return model, X
+    from sklearn.pipeline import Pipeline
+
+    X = model.steps[0][1].transform(X)
+    rest = model.steps[1:]
+    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
+
+
+def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress):
+    """report.html; a failure is reported, not fatal."""
+    from xraynet.report import write_report
+
     _progress(args, "writing report.html ...")
     try:
-        return write_report(out_dir, leaderboard=board, estimator=model, X_test=X_test,
+        return write_report(out_dir, comparison, estimator=model, X_test=X_test,
                             y_test=data["y_test"], y_score=proba,
-                            target_names=data["target_names"])
+                            target_names=data["target_names"], stress_results=stress)
     except Exception as exc:  # noqa: BLE001 - the results are written already
         msg = " ".join(str(exc).split())
         print(f"{PROG}: warning: report.html not written: {type(exc).__name__}: {msg}",
@@ -470,38 +572,59 @@ def _class_names(args, model):
 def _cmd_predict(args):
     import numpy as np
 
-    from xraynet.io import ImageLoader
+    from xraynet.io import ImageLoader, ImageLoadError
+    from xraynet.utils import decision_threshold
     from xraynet.models import load_model
 
     path = Path(args.model)
-    if not path.is_file():
+    if not path.exists():
         raise CLIError(f"model file {args.model!r} does not exist")
-    missing = [p for p in args.images if not Path(p).is_file()]
-    if missing:
-        raise CLIError(f"image file(s) not found: {', '.join(missing[:5])}")
     try:
-        model = load_model(path)
-    except Exception as exc:  # corrupt / foreign file: one line, no traceback
+        model = load_model(path, trusted=args.trust_pickle)
+    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise CLIError(f"cannot read model file {args.model!r} (not written by xraynet "
-                       f"compare / save_model?): {detail}") from exc
+        raise CLIError(f"cannot read model file {args.model!r}: {detail}") from exc
     if not hasattr(model, "predict_proba"):
         raise CLIError(f"{args.model!r} holds a {type(model).__name__}, not a classifier")
     names = _class_names(args, model)
-    files = np.asarray([str(p) for p in args.images], dtype=object)
-    if _takes_paths(model):
-        proba = model.predict_proba(files)
-    else:
+    threshold = args.threshold if args.threshold is not None else decision_threshold(model)
+    loader = None
+    if not _takes_paths(model):
         shape = _input_size(model)
         size = args.size or (shape[:2] if shape else None)
         if size is None:
             raise CLIError("cannot tell the image size this model takes; give --size PX")
-        color = "rgb" if shape and shape[2] == 3 else "grayscale"
-        proba = model.predict_proba(ImageLoader(size=size, color=color).fit_transform(files))
-    proba = np.asarray(proba)
-    for f, p in zip(args.images, proba):
-        k = int(np.argmax(p))
-        print(f"{f}\t{names[k]}\t{p[k]:.4f}")
+        loader = ImageLoader(size=size, color="rgb" if shape and shape[2] == 3 else "grayscale")
+    rows, failed = [], []
+    for f in args.images:  # one file at a time: a bad file is reported, the others go on
+        try:
+            x = np.asarray([str(f)], dtype=object)
+            p = np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))[0]
+        except (ImageLoadError, OSError, ValueError) as exc:
+            failed.append(f)
+            print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}", file=sys.stderr)
+            continue
+        if len(p) == 2:
+            k = int(p[1] >= threshold)
+            rows.append({"path": str(f), "p_disease": float(p[1]), "predicted": names[k]})
+        else:
+            k = int(np.argmax(p))
+            rows.append({"path": str(f), "p_disease": float(1 - p[0]), "predicted": names[k]})
+    if args.format == "json":
+        print(json.dumps({"threshold": threshold, "predictions": rows}, indent=2))
+    else:
+        import csv
+
+        print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
+        writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
+                            lineterminator="\n")
+        writer.writerow(["path", "p_disease", "predicted"])
+        for r in rows:
+            writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
+    if failed:
+        print(f"{PROG}: {len(failed)} of {len(args.images)} image(s) could not be read",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -513,6 +636,7 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

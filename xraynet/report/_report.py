@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from xraynet.metrics import classification_summary
-from xraynet.utils import check_image_array, class_name, final_estimator
+from sklearn.utils.validation import check_is_fitted
+
+from xraynet.utils import check_image_array, class_name, decision_threshold, final_estimator
 
 from ._html import (
     esc,
@@ -23,7 +25,9 @@ from ._html import (
 __all__ = ["write_report"]
 
 
-def _model_name(estimator, leaderboard):
+def _model_name(estimator, leaderboard, best_name=None):
+    if best_name:
+        return str(best_name)
     if leaderboard is not None and leaderboard.attrs.get("best_model_name_"):
         return str(leaderboard.attrs["best_model_name_"])
     if estimator is None:
@@ -34,8 +38,15 @@ def _model_name(estimator, leaderboard):
     return type(estimator).__name__
 
 
+def _explained(estimator):
+    """The network Grad-CAM explains: the estimator, or the first member of an ensemble."""
+    est = final_estimator(estimator)
+    members = getattr(est, "estimators_", None)
+    return final_estimator(members[0]) if members else est
+
+
 def _is_keras(estimator):
-    model = getattr(final_estimator(estimator), "model_", None)
+    model = getattr(_explained(estimator), "model_", None)
     return model is not None and type(model).__module__.startswith("keras")
 
 
@@ -92,9 +103,36 @@ def _safe(label, func):
         return not_available(f"{label} could not be produced: {type(exc).__name__}: {exc}")
 
 
-def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_test=None,
-                 target_names=None, y_score=None, title="xraynet report", threshold=0.5,
-                 n_bootstraps=1000, n_gradcam=4, random_state=0):
+def _stress_section(out_dir, results):
+    from xraynet.robustness import StressTestDisplay, stress_summary
+
+    disp = StressTestDisplay.from_results(results)
+    fig = _save(out_dir, "stress_test", disp.figure_, "stress test",
+                "ROC AUC and specificity of the model on the test images under simulated "
+                "acquisition shifts, by severity; dashed: the clean images.")
+    s = stress_summary(results)
+    text = (f"<p>Clean ROC AUC {fmt_number(s['clean_roc_auc'])}; mean under shift "
+            f"{fmt_number(s['shifted_roc_auc'])}, worst {fmt_number(s['worst_roc_auc'])} "
+            f"({esc(s['worst_auc_shift'])}). Worst specificity {fmt_number(s['worst_specificity'])}"
+            f" ({esc(s['worst_specificity_shift'])}), worst sensitivity "
+            f"{fmt_number(s['worst_sensitivity'])} ({esc(s['worst_sensitivity_shift'])}), at "
+            f"threshold {fmt_number(results.attrs.get('threshold', float('nan')))}.</p>")
+    shifted = results[results["severity"] > 0]
+    pivot = shifted.pivot_table(index="shift", columns="severity",
+                                values=["roc_auc", "specificity"], sort=False)
+    header = ["shift"] + [f"{m.replace('roc_auc', 'AUC')} s{sev}" for m, sev in pivot.columns]
+    rows = [[str(i)] + [fmt_number(v) for v in rec] for i, rec in pivot.iterrows()]
+    note = ("<p class=\"note\">The shifts are simulated (exposure, contrast, gamma, blur, noise, "
+            "JPEG re-compression, lower resolution, rotation, collimation): they show how "
+            "fragile the operating point is, not how the model does on another hospital's "
+            "films, which only an external test set can show.</p>")
+    return fig + text + table_html(header, rows) + note
+
+
+def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, X_test=None,
+                 y_test=None, target_names=None, y_score=None, title="xraynet report",
+                 threshold=None, stress_results=None, n_bootstraps=1000, n_gradcam=4,
+                 random_state=0):
     """Write a self-contained ``report.html`` about a model comparison and its winner.
 
     Figures are embedded in the page as base64 PNGs and also written as
@@ -109,11 +147,16 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
     ----------
     out_dir : str or path-like
         Folder to write to (created if missing).
+    comparison : xraynet.model_selection.ModelComparison or None, default=None
+        A fitted comparison: its leaderboard (winner highlighted), winner and
+        decision threshold are used unless given explicitly below.
     leaderboard : pandas.DataFrame or None, default=None
-        Output of :func:`xraynet.model_selection.compare_models`; the row
-        named ``leaderboard.attrs["best_model_name_"]`` is highlighted.
+        A leaderboard (:attr:`ModelComparison.leaderboard_` or
+        :func:`~xraynet.model_selection.compare_models`); the row named
+        ``attrs["best_model_name_"]`` is highlighted.
     estimator : fitted classifier or None, default=None
-        The winner (anything with ``predict_proba``; Pipelines included).
+        The model to report on (anything with ``predict_proba``; Pipelines
+        included); default ``comparison.best_estimator_``.
     X_test : ndarray of shape (n, h, w[, c]) or None, default=None
         Held-out test images.
     y_test : array-like of shape (n,) or None, default=None
@@ -124,9 +167,13 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
         Precomputed ``predict_proba(X_test)`` (or disease probabilities);
         used instead of calling the estimator.
     title : str, default="xraynet report"
-    threshold : float, default=0.5
+    threshold : float or None, default=None
         Decision threshold on the disease probability for the metrics,
-        confusion matrix and ROC marker.
+        confusion matrix and ROC marker; None takes the model's own
+        (``comparison.threshold_``, a ``threshold_`` of the estimator, else 0.5).
+    stress_results : pandas.DataFrame or None, default=None
+        A :func:`xraynet.robustness.stress_test` table of the model on the
+        test images: adds the section "Robustness to acquisition shift".
     n_bootstraps : int, default=1000
         Bootstrap resamples for the confidence intervals.
     n_gradcam : int, default=4
@@ -141,8 +188,8 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
     Examples
     --------
     >>> from xraynet.report import write_report  # doctest: +SKIP
-    >>> write_report("out", leaderboard=board, estimator=board.attrs["best_model_"],
-    ...              X_test=X_test, y_test=y_test,
+    >>> comp = ModelComparison().fit(X, y)  # doctest: +SKIP
+    >>> write_report("out", comp, X_test=X_test, y_test=y_test,
     ...              target_names=["NORMAL", "PNEUMONIA"])  # doctest: +SKIP
     """
     from xraynet.plotting import (
@@ -157,12 +204,25 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
     out_dir.mkdir(parents=True, exist_ok=True)
     if target_names is not None:
         target_names = [str(t) for t in target_names]
-    name = _model_name(estimator, leaderboard)
+    best_name = None
+    if comparison is not None:
+        check_is_fitted(comparison, "leaderboard_")
+        leaderboard = comparison.leaderboard_ if leaderboard is None else leaderboard
+        estimator = comparison.best_estimator_ if estimator is None else estimator
+        best_name = comparison.best_name_
+        if threshold is None:
+            threshold = comparison.threshold_
+    if threshold is None:
+        threshold = decision_threshold(estimator) if estimator is not None else 0.5
+    name = _model_name(estimator, leaderboard, best_name)
     sections = []
 
     # -- leaderboard
     if leaderboard is not None and len(leaderboard):
         primary = leaderboard.attrs.get("primary_metric")
+        if best_name is not None and not leaderboard.attrs.get("best_model_name_"):
+            leaderboard = leaderboard.copy()
+            leaderboard.attrs["best_model_name_"] = best_name
         body = leaderboard_html(leaderboard)
         body += "<p class=\"note\">Cross-validated scores on the training data"
         body += f", sorted by {esc(primary)}" if primary else ""
@@ -300,7 +360,7 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
                 right = right[np.argsort(-conf[right], kind="stable")][:n_gradcam]
                 idx = np.r_[wrong, right].astype(int)
                 disp = GradCAMDisplay.from_estimator(
-                    estimator, images[idx], y_test_arr[idx], target_names,
+                    _explained(estimator), images[idx], y_test_arr[idx], target_names,
                     title=f"Grad-CAM: {len(wrong)} most confident mistakes, then "
                           f"{len(right)} correct calls")
                 return _save(out_dir, "gradcam", disp.figure_, "Grad-CAM",
@@ -318,6 +378,10 @@ def write_report(out_dir, *, leaderboard=None, estimator=None, X_test=None, y_te
                   else "no test labels or predictions")
         sections.append(("predictions", "Prediction examples",
                          not_available(f"Prediction examples and Grad-CAM: {reason}.")))
+
+    if stress_results is not None:
+        sections.append(("robustness", "Robustness to acquisition shift",
+                         _safe("Robustness", lambda: _stress_section(out_dir, stress_results))))
 
     from xraynet import __version__
 

@@ -50,8 +50,9 @@ def _per_image(X, func):
 
 
 def _blur(X, severity, rng):
-    sigma = (0.5, 1.0, 1.5, 2.0, 3.0)[severity - 1] * max(X.shape[1], X.shape[2]) / 64
-    return _per_image(X, lambda img: cv2.GaussianBlur(img, (0, 0), sigma))
+    sigma = (0.5, 1.0, 1.5, 2.0, 3.0)[severity - 1] * max(1.0, max(X.shape[1:3]) / 64)
+    k = max(3, 2 * int(np.ceil(3 * sigma)) + 1)  # OpenCV's own size is 1 (a no-op) below ~0.3
+    return _per_image(X, lambda img: cv2.GaussianBlur(img, (k, k), sigma))
 
 
 def _noise(X, severity, rng):
@@ -157,7 +158,7 @@ def apply_shift(X, shift, severity, *, random_state=0):
         (exposure: grey levels times 0.85-0.35 / 1.15-2.0), ``low_contrast``
         / ``high_contrast`` (around each image's mean, factor 0.8-0.25 /
         1.2-2.5), ``gamma_low`` / ``gamma_high`` (gamma 0.85-0.35 /
-        1.2-2.5), ``blur`` (Gaussian, sigma 0.5-3 px per 64 px of image),
+        1.2-2.5), ``blur`` (Gaussian, sigma 0.5-3 px, per 64 px for larger images),
         ``noise`` (Gaussian, sd 3-20 grey levels), ``jpeg`` (re-compressed
         at quality 50-2), ``low_resolution`` (down by 2-8 and back),
         ``rotation`` (±5-30 degrees) and ``collimation`` (the central 90-50 %
