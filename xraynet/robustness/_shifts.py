@@ -66,9 +66,14 @@ def _jpeg(X, severity, rng):
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
 
     def recode(img):
-        ok, buf = cv2.imencode(".jpg", img, params)
-        flag = cv2.IMREAD_GRAYSCALE if img.ndim == 2 or img.shape[2] == 1 else cv2.IMREAD_COLOR
-        return cv2.imdecode(buf, flag)
+        color = img.ndim == 3 and img.shape[2] == 3
+        # xraynet images are RGB, OpenCV encodes BGR: convert so that the chroma
+        # channels (subsampled, quantised harder) are the real ones
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR) if color else img,
+                               params)
+        if not color:
+            return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return _per_image(X, recode)
 
 
@@ -103,7 +108,9 @@ def _collimation(X, severity, rng):
     return _warp(X, np.zeros(len(X)), np.full(len(X), 1.0 / keep))
 
 
-#: Shift name -> function ``(X, severity, rng) -> X``; severities 1-5.
+#: Shift name -> function ``(X, severity, rng) -> X`` on a validated uint8 (n, h, w, c)
+#: batch, severity 1-5, ``rng`` a numpy Generator. :func:`apply_shift` is the checked
+#: entry point (names, severity 0, input validation).
 SHIFTS = {
     "darker": _brightness((0.85, 0.7, 0.55, 0.45, 0.35)),
     "brighter": _brightness((1.15, 1.3, 1.5, 1.7, 2.0)),
