@@ -151,15 +151,26 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert "seed_cnn" in err and "hog_svm" in err  # progress lines
     board = pd.read_csv(out / "leaderboard.csv", index_col="model")
     assert sorted(board.index) == ["hog_svm", "seed_cnn"]
-    assert board["roc_auc_mean"].is_monotonic_decreasing
+    assert board["rank"].tolist() == [1, 2]
+    assert board["shifted_balanced_accuracy_mean"].is_monotonic_decreasing  # the default rank
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["rank_by"] == "shifted_balanced_accuracy"
+    assert 0 < metrics["threshold"] < 1 and "out-of-fold" in metrics["threshold_rule"]
+    assert metrics["test_stress_summary"]["worst_specificity"] <= 1.0
+    assert metrics["command"].startswith("xraynet compare")
     assert metrics["winner"] == board.index[0]
     assert metrics["target_names"] == ["NORMAL", "PNEUMONIA"]
     assert metrics["grouped_cv"] is True  # Kermany names carry patient ids
     for key in ("accuracy", "roc_auc", "sensitivity", "specificity"):
         assert 0.0 <= metrics["test"][key] <= 1.0
     model_file = out / metrics["model_file"]
-    assert model_file.suffix == ".joblib"
+    assert model_file.suffix in (".skops", ".xraynet")  # safe formats, never a pickle
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["cv_stress.csv", "leaderboard.csv", "metrics.json", model_file.name, "report.html",
+         "test_metrics.csv",
+         "test_stress.csv", *[p.name for p in out.glob("*.png")]])
+    assert "Robustness to acquisition shift" in (out / "report.html").read_text()
+    assert not list(tmp_path.glob(".results*"))  # no staging folder or lock left behind
     if importlib.util.find_spec("xraynet.report") is not None:
         assert (out / "report.html").is_file()
 
@@ -173,11 +184,21 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
 
     rc, stdout, err = run(["predict", str(model_file), *files], capsys)
     assert rc == 0, err
-    lines = stdout.strip().splitlines()
+    header, *lines = stdout.strip().splitlines()
+    assert header == "path\tp_disease\tpredicted"
     assert len(lines) == 3
-    for line, f in zip(lines, files):
-        path, name, prob = line.split("\t")
-        assert path == f and name in ("NORMAL", "PNEUMONIA") and 0.5 <= float(prob) <= 1.0
+    proba = model.predict_proba(np.asarray(files))[:, 1]
+    for line, f, p in zip(lines, files, proba):
+        path, prob, name = line.split("\t")
+        assert path == f and float(prob) == pytest.approx(p, abs=1e-4)
+        assert name == ("PNEUMONIA" if p >= metrics["threshold"] else "NORMAL")
+    # a second run into the same folder replaces the results as a whole
+    first = (out / "metrics.json").read_text()
+    rc, _, err = run(["compare", str(tree), "--quick", "--models", "hog_svm", "--cv", "2",
+                      "--size", "32", "--no-stress", "--out", str(out)], capsys)
+    assert rc == 0, err
+    assert (out / "metrics.json").read_text() != first
+    assert not (out / "test_stress.csv").exists() and not (out / "cv_stress.csv").exists()
 
 
 def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, capsys):
@@ -211,5 +232,5 @@ def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, c
         cv2.imwrite(files[-1], X[i, ..., 0])
     rc, stdout, err = run(["predict", str(model_file), *files], capsys)
     assert rc == 0, err
-    names = [ln.split("\t")[1] for ln in stdout.strip().splitlines()]
+    names = [ln.split("\t")[2] for ln in stdout.strip().splitlines()[1:]]
     assert len(names) == 2 and set(names) <= {"normal", "pneumonia"}

@@ -529,22 +529,6 @@ def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress)
 # --------------------------------------------------------------------------- predict
 
 
-def _input_size(model):
-    """(height, width) of the arrays a fitted model takes, or None if unknown."""
-    inner = model.steps[-1][1] if hasattr(model, "steps") else model
-    keras_model = getattr(inner, "model_", None)
-    shape = getattr(keras_model, "input_shape", None)
-    if shape is not None and len(shape) == 4 and shape[1] and shape[2]:
-        return int(shape[1]), int(shape[2]), int(shape[3] or 1)
-    for est in ([model] + [s for _, s in getattr(model, "steps", [])]):
-        for attr in ("input_shape_", "image_shape_", "image_size_"):
-            shape = getattr(est, attr, None)
-            if shape is not None and len(shape) >= 2:
-                c = int(shape[2]) if len(shape) > 2 else 1
-                return int(shape[0]), int(shape[1]), c
-    return None
-
-
 def _takes_paths(model):
     from xraynet.io import ImageLoader
 
@@ -590,7 +574,9 @@ def _cmd_predict(args):
     threshold = args.threshold if args.threshold is not None else decision_threshold(model)
     loader = None
     if not _takes_paths(model):
-        shape = _input_size(model)
+        from xraynet.utils import fitted_input_shape
+
+        shape = fitted_input_shape(model)
         size = args.size or (shape[:2] if shape else None)
         if size is None:
             raise CLIError("cannot tell the image size this model takes; give --size PX")

@@ -17,7 +17,7 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    image_shape_ : tuple of (int, int, int)
+    input_shape_ : tuple of (int, int, int)
         Height, width and channels seen in :meth:`fit`.
     n_output_features_ : int
         ``height * width * channels``.
@@ -46,8 +46,8 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
         self : ImageFlattener
         """
         images = _check_images(X)
-        self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-        self.n_output_features_ = int(np.prod(self.image_shape_))
+        self.input_shape_ = tuple(int(s) for s in images.shape[1:])
+        self.n_output_features_ = int(np.prod(self.input_shape_))
         return self
 
     def transform(self, X):
@@ -62,13 +62,13 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
         -------
         pixels : ndarray of shape (n_samples, ``n_output_features_``), dtype float32
         """
-        check_is_fitted(self, "image_shape_")
+        check_is_fitted(self, "input_shape_")
         images = _check_images(X)
-        _check_same_size(images, self.image_shape_[:2], type(self).__name__)
-        if images.shape[3] != self.image_shape_[2]:
+        _check_same_size(images, self.input_shape_[:2], type(self).__name__)
+        if images.shape[3] != self.input_shape_[2]:
             raise ValueError(
                 f"X images have {images.shape[3]} channel(s) but this ImageFlattener "
-                f"was fitted on {self.image_shape_[2]}-channel images."
+                f"was fitted on {self.input_shape_[2]}-channel images."
             )
         return images.reshape(len(images), -1).astype(np.float32) * np.float32(1 / 255)
 

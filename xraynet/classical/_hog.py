@@ -202,9 +202,9 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    image_size_ : tuple of (int, int)
-        Height and width of the images seen in :meth:`fit`; :meth:`transform`
-        requires the same size.
+    input_shape_ : tuple of (int, int, int)
+        ``(height, width, channels)`` of the images seen in :meth:`fit`;
+        :meth:`transform` requires the same height and width.
     n_output_features_ : int
         Length of the feature vector of one image.
 
@@ -287,8 +287,9 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
         orientations, cell, block = self._validated_params()
         images = _check_images(X)
         self._check_size(images, cell, block)
-        self.image_size_ = (int(images.shape[1]), int(images.shape[2]))
-        self.n_output_features_ = _n_hog_features(self.image_size_, orientations, cell, block)
+        self.input_shape_ = tuple(int(s) for s in images.shape[1:])
+        self.n_output_features_ = _n_hog_features(self.input_shape_[:2], orientations, cell,
+                                                  block)
         return self
 
     def transform(self, X):
@@ -304,10 +305,10 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_samples, ``n_output_features_``), dtype float32
             The HOG descriptors, in scikit-image's order.
         """
-        check_is_fitted(self, "image_size_")
+        check_is_fitted(self, "input_shape_")
         orientations, cell, block = self._validated_params()
         images = _check_images(X)
-        _check_same_size(images, self.image_size_, type(self).__name__)
+        _check_same_size(images, self.input_shape_[:2], type(self).__name__)
         gray = _to_gray(images)
         n = gray.shape[0]
         out = np.empty((n, self.n_output_features_), dtype=np.float32)

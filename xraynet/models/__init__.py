@@ -2,9 +2,9 @@
 
 ``BaseImageClassifier`` is the shared base (scikeras ``KerasClassifier``
 subclass with correct scikit-learn tags); ``CNNClassifier`` is the seed
-network. ``save_model``/``load_model`` write and read ``.keras`` archives
-(xraynet Keras estimators) or ``.joblib`` files (anything else, e.g. a
-Pipeline holding a Keras estimator).
+network. ``save_model``/``load_model`` write and read files that are safe to
+load: ``.keras`` (a network), ``.skops`` (scikit-learn objects) or ``.xraynet``
+(scikit-learn objects holding networks); pickles only with ``trusted=True``.
 """
 
 from ._base import BaseImageClassifier

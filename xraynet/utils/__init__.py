@@ -5,6 +5,7 @@ from ._estimators import (
     decision_threshold,
     disease_scores,
     final_estimator,
+    fitted_input_shape,
     is_path_input,
 )
 from ._validation import check_image_array, check_random_state_int, get_data_home
@@ -16,6 +17,7 @@ __all__ = [
     "decision_threshold",
     "disease_scores",
     "final_estimator",
+    "fitted_input_shape",
     "get_data_home",
     "is_path_input",
 ]

@@ -4,7 +4,14 @@ import os
 
 import numpy as np
 
-__all__ = ["class_name", "decision_threshold", "disease_scores", "final_estimator", "is_path_input"]
+__all__ = [
+    "class_name",
+    "decision_threshold",
+    "disease_scores",
+    "final_estimator",
+    "fitted_input_shape",
+    "is_path_input",
+]
 
 
 def final_estimator(estimator):
@@ -71,3 +78,23 @@ def decision_threshold(estimator):
         if t is not None:
             return float(t)
     return 0.5
+
+
+def fitted_input_shape(estimator):
+    """``(height, width, channels)`` of the image arrays a fitted model takes, or None.
+
+    The one place that knows where the fitted input shape lives: the
+    ``input_shape_`` of the estimator, of the first Pipeline step that has
+    one, or of the first member of an ensemble (``estimators_``).
+    """
+    shape = getattr(estimator, "input_shape_", None)
+    if shape is not None:
+        return tuple(int(s) for s in shape)
+    for _, step in getattr(estimator, "steps", None) or []:
+        shape = fitted_input_shape(step)
+        if shape is not None:
+            return shape
+    members = getattr(estimator, "estimators_", None)
+    if members:
+        return fitted_input_shape(members[0])
+    return None

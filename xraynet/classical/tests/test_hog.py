@@ -71,7 +71,7 @@ def test_output_float32_and_feature_count(xrays150):
     out = hog.transform(xrays150)
     assert out.dtype == np.float32 and out.flags.c_contiguous
     assert out.shape == (8, hog.n_output_features_) == (8, 17 * 17 * 4 * 9)
-    assert hog.image_size_ == (150, 150)
+    assert hog.input_shape_[:2] == (150, 150)
     names = hog.get_feature_names_out()
     assert len(names) == out.shape[1] and names[0] == "hog0"
     assert np.all(np.isfinite(out)) and out.min() >= 0
@@ -134,7 +134,7 @@ def test_clone_and_pickle(xrays150):
     again = pickle.loads(pickle.dumps(hog))
     np.testing.assert_array_equal(again.transform(xrays150), hog.transform(xrays150))
     assert clone(hog).get_params() == hog.get_params()
-    assert not hasattr(clone(hog), "image_size_")
+    assert not hasattr(clone(hog), "input_shape_")
 
 
 def test_too_small_images_raise():

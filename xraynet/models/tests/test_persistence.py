@@ -94,24 +94,81 @@ def test_keras_archive_is_safe(fitted, tmp_path):
         load_model(tmp_path / "missing.keras")
 
 
-def test_save_errors_and_joblib_pipelines(fitted, pneumoniamnist_small, tmp_path):
+def test_save_errors_and_safe_pipelines(fitted, pneumoniamnist_small, tmp_path):
     Xte = pneumoniamnist_small[2]
     with pytest.raises(NotFittedError):
         CNNClassifier().save(tmp_path / "x.keras")
     with pytest.raises(ValueError, match=r"must end in '.keras'"):
         fitted.save(tmp_path / "x.h5")
     pipe = make_pipeline(FunctionTransformer(), fitted)
-    with pytest.raises(ValueError, match="joblib"):
+    with pytest.raises(ValueError, match=r"saved as .xraynet, not .keras"):
         save_model(pipe, tmp_path / "pipe.keras")
-    path = save_model(pipe, tmp_path / "pipe.joblib")
-    np.testing.assert_array_equal(load_model(path).predict_proba(Xte),
-                                  fitted.predict_proba(Xte))
+    # a pipeline holding a network: one .xraynet bundle, the suffix chosen for the user
+    path = save_model(pipe, tmp_path / "pipe")
+    assert path.name == "pipe.xraynet"
+    back = load_model(path)
+    np.testing.assert_array_equal(back.predict_proba(Xte), fitted.predict_proba(Xte))
+    assert back.steps[-1][1].history_ == fitted.history_
+    # the same network in two places comes back as one object (ensembles keep members)
+    from xraynet.model_selection import ProbabilityEnsemble
+
+    ens = ProbabilityEnsemble([fitted, fitted], threshold=0.3).fit()
+    back = load_model(save_model(ens, tmp_path / "ens"))
+    assert back.threshold_ == 0.3 and back.estimators_[0] is back.estimators[0]
+    np.testing.assert_array_equal(back.predict_proba(Xte), ens.predict_proba(Xte))
+    # scikit-learn objects without a network: .skops
     dummy = DummyClassifier().fit(Xte.reshape(100, -1), pneumoniamnist_small[3])
-    assert isinstance(load_model(save_model(dummy, tmp_path / "d.joblib")), DummyClassifier)
+    path = save_model(dummy, tmp_path / "d")
+    assert path.suffix == ".skops" and isinstance(load_model(path), DummyClassifier)
     with pytest.raises(ValueError, match="cannot store"):
         clf = clone(fitted).set_params(random_state=np.random.RandomState(0))
         clf.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
         clf.save(tmp_path / "rs.keras")
+
+
+class _Evil:
+    """Unpickling this object runs a shell command (creates a marker file)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_pickles_are_refused_unless_trusted(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "model.joblib"
+    joblib.dump(_Evil(marker), evil)
+    with pytest.raises(ValueError, match="trusted=True.*runs any code"):
+        load_model(evil)
+    assert not marker.exists()
+    # the same payload disguised as a safe format is refused too
+    disguised = tmp_path / "model.skops"
+    disguised.write_bytes(evil.read_bytes())
+    with pytest.raises(ValueError, match="not a .skops file"):
+        load_model(disguised)
+    assert not marker.exists()
+    # with the explicit opt-in the pickle is unpickled (and so runs)
+    load_model(evil, trusted=True)
+    assert marker.exists()
+    # writing a pickle needs an explicit .joblib path and warns
+    dummy = DummyClassifier().fit([[0], [1]], [0, 1])
+    with pytest.warns(UserWarning, match="trusted=True"):
+        path = save_model(dummy, tmp_path / "d.joblib")
+    assert isinstance(load_model(path, trusted=True), DummyClassifier)
+
+
+def test_skops_file_with_foreign_types_is_refused(tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer as FT
+
+    path = tmp_path / "f.skops"
+    sio.dump(FT(func=print), path)  # a reference to a builtin function
+    with pytest.raises(ValueError, match="does not load: builtins.print"):
+        load_model(path)
 
 
 def test_metadata_encoding_roundtrip():
