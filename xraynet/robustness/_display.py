@@ -1,5 +1,7 @@
 """StressTestDisplay: scores against shift severity, one line per shift."""
 
+import numpy as np
+
 from xraynet.plotting._common import LABEL_SIZE, PALETTE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE
 
 __all__ = ["StressTestDisplay"]
@@ -89,8 +91,10 @@ class StressTestDisplay:
 
         Parameters
         ----------
-        metrics : sequence of str, default=("roc_auc", "specificity")
-        axes : sequence of matplotlib Axes or None, default=None
+        metrics : str or sequence of str, default=("roc_auc", "specificity")
+            Result columns, one panel each (a single str: one panel).
+        axes : matplotlib Axes, sequence of Axes or None, default=None
+            One Axes per metric; None makes a new figure.
         title : str or None, default=None
 
         Returns
@@ -100,7 +104,9 @@ class StressTestDisplay:
         import matplotlib.pyplot as plt
 
         df = self.results
-        metrics = list(metrics)
+        metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+        if not metrics:
+            raise ValueError("metrics must name at least one column of the results.")
         missing = [m for m in metrics if m not in df.columns]
         if missing:
             raise ValueError(f"results have no column(s) {missing}; columns: {list(df.columns)}.")
@@ -109,7 +115,10 @@ class StressTestDisplay:
                                      squeeze=False)
             axes = list(axes[0])
         else:
-            axes = list(axes)
+            axes = list(np.ravel(np.asarray(axes, dtype=object)))
+            if len(axes) != len(metrics):
+                raise ValueError(f"axes must hold one Axes per metric ({len(metrics)}); "
+                                 f"got {len(axes)}.")
             fig = axes[0].figure
         clean = df[df["severity"] == 0]
         shifted = df[df["severity"] > 0]

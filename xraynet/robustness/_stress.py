@@ -1,6 +1,8 @@
 """The acquisition stress test: score a fitted classifier under simulated shifts."""
 
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -8,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._shifts import SHIFTS, apply_shift, check_shift
 
-__all__ = ["stress_summary", "stress_test"]
+__all__ = ["robust_score", "stress_summary", "stress_test"]
 
 
 def _split_loader(estimator, X):
@@ -36,8 +38,73 @@ def _seed(random_state, name, severity):
     return (int(random_state) * 1_000_003 + zlib.crc32(name.encode()) + severity) % 2**32
 
 
+def _base_seed(random_state):
+    """An int seed: ints as given; None, RandomState and Generator draw one (once per call)."""
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    raise ValueError("random_state must be an int, None, a numpy RandomState or Generator; "
+                     f"got {random_state!r}.")
+
+
+def _as_list(value, name):
+    """A list without repeats (order kept); a lone str or int counts as one item."""
+    if isinstance(value, (str, Integral)):
+        value = [value]
+    try:
+        return list(dict.fromkeys(value))
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of names / ints; got {value!r}.") from None
+
+
+def _check_threshold(threshold):
+    if (not isinstance(threshold, Real) or isinstance(threshold, bool)
+            or not 0.0 <= float(threshold) <= 1.0):
+        raise ValueError(f"threshold must be None or a probability in [0, 1]; got {threshold!r}.")
+    return float(threshold)
+
+
+def _check_n_jobs(n_jobs):
+    from joblib import effective_n_jobs
+
+    if n_jobs is not None and (not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool)
+                               or n_jobs == 0):
+        raise ValueError(f"n_jobs must be None or a non-zero int; got {n_jobs!r}.")
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def _batches(images, jobs, random_state, n_jobs):
+    """Yield the shifted batch of each (shift, severity) in order.
+
+    With ``n_jobs`` > 1 up to ``n_jobs`` batches are computed ahead in threads
+    (OpenCV and NumPy release the GIL) while the caller predicts; the batches
+    are the same as with one thread, since each has its own seed.
+    """
+    def make(job):
+        name, sev = job
+        return apply_shift(images, name, sev, random_state=_seed(random_state, name, sev))
+
+    if n_jobs == 1 or len(jobs) < 2:
+        for job in jobs:
+            yield make(job)
+        return
+    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="xraynet-stress") as pool:
+        pending = [pool.submit(make, job) for job in jobs[:n_jobs]]
+        for k in range(len(jobs)):
+            batch = pending[k].result()
+            pending[k] = None  # drop the reference: at most n_jobs batches held
+            if k + n_jobs < len(jobs):
+                pending.append(pool.submit(make, jobs[k + n_jobs]))
+            yield batch
+
+
 def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold=None,
-                random_state=0):
+                random_state=0, n_jobs=None):
     """Score a fitted classifier on images under simulated acquisition shifts.
 
     Validation on one collection of films cannot see what changes between
@@ -60,18 +127,28 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
         ``uint8`` images, or file paths.
     y : array-like of shape (n_samples,)
         True labels; ``classes_[0]`` is the normal class.
-    shifts : list of str or None, default=None
-        Names from :func:`available_shifts`; None means all.
-    severities : sequence of int, default=(1, 2, 3)
+    shifts : str, list of str or None, default=None
+        Names from :func:`available_shifts`; None means all. Repeated names
+        are scored once.
+    severities : int or sequence of int, default=(1, 2, 3)
         Severities (1-5) of every shift.
     threshold : float or None, default=None
         Threshold on P(disease) (binary); None uses the model's own
         (``threshold_`` of the model or of a Pipeline step, else 0.5). With
         more classes, "any disease" is scored against normal by
         1 - P(normal), and the prediction is the most probable class.
-    random_state : int, default=0
-        Seed of the random shifts; the same seed gives the same table, and a
-        shift's rows do not depend on which other shifts are requested.
+    random_state : int, RandomState, Generator or None, default=0
+        Seed of the random shifts; the same int gives the same table, and a
+        shift's rows do not depend on which other shifts are requested (each
+        (shift, severity) gets its own seed derived from it). None, a
+        RandomState or a Generator draws one int seed per call.
+    n_jobs : int or None, default=None
+        Threads that compute shifted batches ahead of the predictions (about
+        ``n_jobs`` batches are held at a time). The model itself
+        predicts one batch per (shift, severity) in the calling thread, so a
+        Keras model is never called concurrently. None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 all cores. The table does
+        not depend on ``n_jobs``.
 
     Returns
     -------
@@ -85,6 +162,7 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
     See Also
     --------
     stress_summary : Mean and worst scores of the table.
+    robust_score : One number to rank models by.
     StressTestDisplay : The table as a plot.
 
     Examples
@@ -109,10 +187,10 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
     if not hasattr(estimator, "predict_proba"):
         raise ValueError(f"estimator must have predict_proba; got {type(estimator).__name__}.")
     check_is_fitted(estimator)
-    names = list(SHIFTS) if shifts is None else list(shifts)
+    names = list(SHIFTS) if shifts is None else _as_list(shifts, "shifts")
     if not names:
         raise ValueError("shifts must name at least one shift (or be None for all).")
-    severities = list(severities)
+    severities = _as_list(severities, "severities")
     if not severities:
         raise ValueError("severities must hold at least one severity from 1 to 5.")
     for name in names:
@@ -121,20 +199,26 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
             if sev == 0:
                 raise ValueError("severities must be from 1 to 5 (the clean row is always "
                                  "included as severity 0).")
-    t = decision_threshold(estimator) if threshold is None else float(threshold)
+    t = _check_threshold(decision_threshold(estimator) if threshold is None else threshold)
+    seed = _base_seed(random_state)
+    workers = _check_n_jobs(n_jobs)
     model, images = _split_loader(estimator, X)
     images = check_image_array(images, name="X")
     y = np.asarray(y).ravel()
     if len(y) != len(images):
         raise ValueError(f"X has {len(images)} images but y has {len(y)} labels.")
     classes = np.asarray(estimator.classes_)
+    jobs = [(n, s) for n in names for s in severities]
     rows = []
-    for name, sev in [("none", 0)] + [(n, s) for n in names for s in severities]:
-        batch = images if sev == 0 else apply_shift(
-            images, name, sev, random_state=_seed(random_state, name, sev))
+
+    def score(name, sev, batch):
         proba = np.asarray(model.predict_proba(batch), dtype=float)
         rows.append({"shift": name, "severity": sev,
                      **clinical_scores(y, proba, classes, t), "n": len(y)})
+
+    score("none", 0, images)
+    for (name, sev), batch in zip(jobs, _batches(images, jobs, seed, workers)):
+        score(name, sev, batch)
     table = pd.DataFrame(rows, columns=["shift", "severity", "roc_auc", "accuracy",
                                         "sensitivity", "specificity", "balanced_accuracy", "n"])
     table.attrs["threshold"] = t
@@ -158,6 +242,10 @@ def stress_summary(results):
         ``shifted_balanced_accuracy``, ``worst_specificity`` /
         ``worst_specificity_shift`` and ``worst_sensitivity`` /
         ``worst_sensitivity_shift`` (``"name@severity"``), ``threshold``.
+
+    See Also
+    --------
+    robust_score : The mean shifted score alone, to rank models by.
 
     Examples
     --------
@@ -201,3 +289,50 @@ def stress_summary(results):
     if "threshold" in results.attrs:
         out["threshold"] = float(results.attrs["threshold"])
     return out
+
+
+def robust_score(results, metric="roc_auc"):
+    """One number to rank models by: the mean of ``metric`` over the shifted rows.
+
+    Every (shift, severity) row of a :func:`stress_test` table counts once;
+    the clean row (severity 0) is left out. The score depends on which
+    shifts and severities were run, so compare models only on tables made
+    with the same ``shifts``, ``severities`` and test images. Higher is
+    better for every metric of the table.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Output of :func:`stress_test`.
+    metric : str, default="roc_auc"
+        A score column: ``"roc_auc"``, ``"balanced_accuracy"``,
+        ``"sensitivity"``, ``"specificity"`` or ``"accuracy"``.
+
+    Returns
+    -------
+    score : float
+        NaN only when every shifted value is NaN (e.g. a one-class ``y``).
+
+    See Also
+    --------
+    stress_summary : Clean, mean and worst scores.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from xraynet.robustness import robust_score
+    >>> t = pd.DataFrame({"shift": ["none", "blur", "noise"], "severity": [0, 1, 1],
+    ...                   "roc_auc": [0.95, 0.9, 0.8]})
+    >>> round(robust_score(t), 3)
+    0.85
+    """
+    if not isinstance(results, pd.DataFrame) or not {"severity", metric} <= set(results.columns):
+        raise ValueError(f"results must be a stress_test DataFrame with columns 'severity' and "
+                         f"{metric!r}; got {type(results).__name__}"
+                         + (f" with columns {list(results.columns)}"
+                            if isinstance(results, pd.DataFrame) else "") + ".")
+    shifted = results.loc[results["severity"] > 0, metric]
+    if shifted.empty:
+        raise ValueError("results hold no shifted rows (severity >= 1).")
+    values = shifted.to_numpy(dtype=float)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
