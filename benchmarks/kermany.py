@@ -53,7 +53,7 @@ def main(argv=None):
 
     from sklearn.model_selection import GroupShuffleSplit
 
-    from xraynet import ImageLoader, compare_models
+    from xraynet import ImageLoader, ModelComparison
     from xraynet.datasets import load_image_folder
     from xraynet.metrics import classification_summary
     from xraynet.model_selection import default_models
@@ -87,12 +87,14 @@ def main(argv=None):
     names = [m.strip() for m in args.models.split(",")]
     models = {name: zoo[name] for name in names}
     t1 = time.perf_counter()
-    board = compare_models(X_sel, y_sel, models=models, groups=g_sel, cv=args.cv, verbose=1)
+    comparison = ModelComparison(models, cv=args.cv, verbose=1).fit(X_sel, y_sel, groups=g_sel)
+    board = comparison.leaderboard_
     select_s = time.perf_counter() - t1
-    best = board.attrs["best_model_"]
+    best = comparison.best_estimator_
     t2 = time.perf_counter()
     score = best.predict_proba(X_test)[:, 1]
-    summary = classification_summary(y_test, score, n_bootstraps=200 if args.quick else 1000)
+    summary = classification_summary(y_test, score, threshold=comparison.threshold_,
+                                     n_bootstraps=200 if args.quick else 1000)
     cpu = time.process_time() - c0
 
     print(f"\nKermany {args.size} px: {len(y_sel)} images for selection ({args.cv}-fold patient-grouped CV), "
@@ -100,7 +102,8 @@ def main(argv=None):
     cols = [c for c in ("roc_auc_mean", "roc_auc_sd", "accuracy_mean", "sensitivity_mean",
                         "specificity_mean", "fit_time") if c in board.columns]
     print(board[cols].to_string(float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwinner: {board.attrs['best_model_name_']}")
+    print(f"\nwinner: {comparison.best_name_} (ranked by {comparison.rank_by_}, threshold "
+          f"{comparison.threshold_:.3f})")
     value = summary["value"] if "value" in summary.columns else summary.iloc[:, 0]
     acc, auc = float(value["accuracy"]), float(value["roc_auc"])
     print(f"{'':44s} {'ACC':>6s} {'AUC':>6s}")

@@ -12,7 +12,7 @@ from xraynet.classical import make_hog_svm, make_random_forest
 from xraynet.datasets import load_image_folder
 from xraynet.io import ImageLoader
 from xraynet.metrics import sensitivity_score, specificity_score
-from xraynet.model_selection import compare_models
+from xraynet.model_selection import ModelComparison
 
 N_PER_CLASS = 30
 SIZE = 32
@@ -78,11 +78,13 @@ def test_compare_models_3_class(three_class):
                                                                    "virus"])}}
     models = {"hog_svm": make_hog_svm(),
               "cnn": CNNClassifier(epochs=1, batch_size=16, random_state=0, verbose=0)}
-    board = compare_models(X, y, models=models, cv=2, groups=groups, scoring=scoring,
-                           verbose=0)
+    comp = ModelComparison(models, cv=2, scoring=scoring, rank_by="roc_auc",
+                           stress_shifts=["darker"], stress_severities=(1,),
+                           verbose=0).fit(X, y, groups=groups)
+    board = comp.leaderboard_
     assert set(board.index) == {"hog_svm", "cnn"}
     assert (board["error"] == "").all(), board["error"].to_dict()
-    assert board.attrs["primary_metric"] == "roc_auc"
+    assert comp.rank_by_ == "roc_auc"
     for col in ("roc_auc_mean", "sensitivity_mean", "specificity_mean",
                 "sensitivity_normal_mean", "sensitivity_bacteria_mean",
                 "sensitivity_virus_mean", "balanced_accuracy_mean"):
@@ -90,5 +92,5 @@ def test_compare_models_3_class(three_class):
         assert np.all(np.isfinite(values)) and np.all((values >= 0) & (values <= 1)), col
     # HOG + SVM separates normal from pneumonia even on 32 px crops
     assert board.loc["hog_svm", "roc_auc_mean"] > 0.6
-    best = board.attrs["best_model_"]
+    best = comp.best_estimator_
     assert best.predict_proba(X[:5]).shape == (5, 3)

@@ -35,7 +35,9 @@ _LAZY = {
     "threshold_for_sensitivity": "xraynet.metrics",
     "gradcam": "xraynet.explain",
     "write_report": "xraynet.report",
+    "ModelComparison": "xraynet.model_selection",
     "compare_models": "xraynet.model_selection",
+    "stress_test": "xraynet.robustness",
     "select_model": "xraynet.model_selection",
     "default_models": "xraynet.model_selection",
     "available_models": "xraynet.model_selection",
@@ -53,6 +55,7 @@ _SUBPACKAGES = [
     "parallel",
     "plotting",
     "report",
+    "robustness",
     "utils",
 ]
 

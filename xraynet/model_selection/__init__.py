@@ -1,6 +1,6 @@
 """Model selection: compare candidates clean and under acquisition shift, keep the winner."""
 
-from ._zoo import available_models, default_models
+from ._zoo import available_models, default_models, describe_models, shift_robust_augmentation
 
 __all__ = [
     "ModelComparison",
@@ -8,9 +8,11 @@ __all__ = [
     "available_models",
     "compare_models",
     "default_models",
+    "describe_models",
     "evaluate",
     "patient_holdout_split",
     "select_model",
+    "shift_robust_augmentation",
 ]
 
 # The rest pulls in pandas and scikit-learn's model selection: import it on

@@ -48,7 +48,7 @@ def describe_models():
     return dict(_DESCRIPTIONS)
 
 
-def shift_robust_augmentation():
+def shift_robust_augmentation(random_state=None):
     """The augmentation the zoo's networks train with: photometric, no geometry.
 
     Random brightness and contrast factors in [0.7, 1.3] per image and epoch;
@@ -60,6 +60,12 @@ def shift_robust_augmentation():
     0.799, the same photometric ranges plus rotation 10 / zoom 0.1 / shift
     0.1 0.898), clean val AUC 0.996 (no augmentation 0.997).
 
+    Parameters
+    ----------
+    random_state : int or None, default=None
+        Seed of the Augmenter's own ``fit_transform`` (inside a network the
+        network's seed drives it).
+
     Returns
     -------
     augmenter : xraynet.Augmenter
@@ -68,7 +74,7 @@ def shift_robust_augmentation():
 
     return Augmenter(rotation_range=0, zoom_range=0.0, width_shift_range=0.0,
                      height_shift_range=0.0, brightness_range=(0.7, 1.3),
-                     contrast_range=(0.7, 1.3))
+                     contrast_range=(0.7, 1.3), random_state=random_state)
 
 
 def _keras_params(name, *, random_state, quick, epochs):
@@ -79,7 +85,7 @@ def _keras_params(name, *, random_state, quick, epochs):
         epochs=int(epochs),
         batch_size=32 if quick else batch_size,
         learning_rate=lr,
-        augmentation=shift_robust_augmentation(),
+        augmentation=shift_robust_augmentation(random_state),
         random_state=random_state,
         verbose=0,
     )

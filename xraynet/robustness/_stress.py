@@ -135,8 +135,9 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
     threshold : float or None, default=None
         Threshold on P(disease) (binary); None uses the model's own
         (``threshold_`` of the model or of a Pipeline step, else 0.5). With
-        more classes, "any disease" is scored against normal by
-        1 - P(normal), and the prediction is the most probable class.
+        more classes the prediction is the most probable class and the
+        scores follow :func:`xraynet.metrics.clinical_scores` (macro
+        one-vs-rest AUC, macro recall over the disease classes).
     random_state : int, RandomState, Generator or None, default=0
         Seed of the random shifts; the same int gives the same table, and a
         shift's rows do not depend on which other shifts are requested (each
