@@ -20,7 +20,7 @@ _MAIN_EPILOG = """\
 examples:
   xraynet compare --dataset pneumoniamnist --out results
   xraynet compare chest_xray/train --test chest_xray/test --size 64 --out results
-  xraynet predict results/model.joblib chest_xray/test/NORMAL/IM-0001-0001.jpeg
+  xraynet predict results/model.xraynet chest_xray/test/NORMAL/IM-0001-0001.jpeg
 
 Data files are looked up in --data-home, else $XRAYNET_DATA, else ~/xraynet_data.
 Run 'xraynet COMMAND --help' for the options of a command.
@@ -34,17 +34,22 @@ what it does:
   1. loads the data (a folder is decoded once, to --size pixels, grayscale);
   2. cross-validates every model on the same stratified folds (grouped by
      patient for folders whose file names carry patient ids, e.g. Kermany's
-     personN_..., IM-NNNN-...), ranked by ROC AUC; a failing model is reported
-     in the 'error' column and the others go on;
-  3. refits the winner on all training images and evaluates it on the test
-     split (--test, PneumoniaMNIST's test split, or else 20% of the patients
-     held out before cross-validation);
-  4. writes to --out: leaderboard.csv, metrics.json, the fitted winner
-     (model.joblib or model.keras; reload with xraynet.load_model) and, when
-     available, report.html.
+     personN_..., IM-NNNN-...), scores every held-out fold clean and under
+     simulated acquisition shifts, and ranks by the balanced accuracy under
+     shift; a failing model is reported in the 'error' column and the others
+     go on;
+  3. the winner is the average of its fold models, at the decision threshold
+     that maximises sensitivity + specificity on its out-of-fold predictions;
+     it is evaluated once on the test split (--test, PneumoniaMNIST's test
+     split, or else 20% of the patients held out before cross-validation)
+     and stress-tested there;
+  4. writes to --out (all at once, at the end): leaderboard.csv,
+     cv_stress.csv, test_stress.csv, metrics.json, test_metrics.csv, the
+     winner (model.xraynet, model.skops or model.keras: safe to load; reload
+     with xraynet.load_model), report.html and its PNG figures.
 
 examples:
-  xraynet compare --dataset pneumoniamnist --out results     # the main job, ~10 min on 2 CPUs
+  xraynet compare --dataset pneumoniamnist --out results     # the main job, ~7 min on 2 CPUs
   xraynet compare --dataset pneumoniamnist --quick           # smoke test, 1-2 min
   xraynet compare chest_xray/train --test chest_xray/test --models hog_svm,seed_cnn
   xraynet compare my_folder --cv 5 --size 128 --epochs 20 --n-jobs 2
@@ -54,12 +59,14 @@ _PREDICT_EPILOG = """\
 MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
 A model trained on a folder takes image files of any size and format; a model
 trained on PneumoniaMNIST gets the files resized to its input size.
-Output: one tab-separated line per image: path, predicted class, probability
-of that class.
+Output: a header, then one line per image: path, P(disease) (1 - P(normal)
+for several disease classes) and the predicted class at the model's stored
+decision threshold (--threshold to override). Pickle/joblib model files are
+refused unless --trust-pickle: unpickling runs any code the file contains.
 
 examples:
-  xraynet predict results/model.joblib scan1.jpeg scan2.png
-  xraynet predict results/model.keras --classes normal,pneumonia img/*.jpeg
+  xraynet predict results/model.xraynet scan1.jpeg scan2.png
+  xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg
 """
 
 
@@ -99,7 +106,7 @@ def _version():
 
 def build_parser():
     """The argparse parser of the ``xraynet`` command (for docs and tests)."""
-    from xraynet.model_selection._zoo import describe_models
+    from xraynet.model_selection import describe_models
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
@@ -120,7 +127,7 @@ def build_parser():
                      help="folder with one sub-folder of images per class "
                           "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/)")
     cmp.add_argument("--dataset", choices=["pneumoniamnist"],
-                     help="use a bundled data set instead of DATA_DIR (train+val for "
+                     help="use a public data set (downloaded once) instead of DATA_DIR (train+val for "
                           "cross-validation, its test split for evaluation)")
     cmp.add_argument("--test", metavar="DIR",
                      help="class-folder tree of test images (same classes as DATA_DIR)")
@@ -141,7 +148,8 @@ def build_parser():
     cmp.add_argument("--random-state", type=_int, default=0, metavar="SEED",
                      help="seed of the folds and the models (default: 0)")
     cmp.add_argument("--quick", action="store_true",
-                     help="smoke test: a few hundred images, 1 epoch, small models")
+                     help="smoke test: 400 training images (120 from a folder), 1 epoch, "
+                          "small models")
     cmp.add_argument("--out", default="results", metavar="DIR",
                      help="output folder (default: results/)")
     cmp.add_argument("--data-home", metavar="DIR",
@@ -157,7 +165,7 @@ def build_parser():
         help="classify image files with a saved model",
         description="Print the predicted class and its probability for each image file.",
     )
-    pred.add_argument("model", metavar="MODEL", help="saved model (.joblib or .keras)")
+    pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
     pred.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     pred.add_argument("--size", type=_positive_int, metavar="PX",
                       help="resize images to PX pixels for models that take arrays "
