@@ -24,7 +24,7 @@ def compare_models(X, y, *, groups=None, **params):
     Returns
     -------
     leaderboard : pandas.DataFrame
-        :attr:`ModelComparison.leaderboard_`; ``attrs`` holds ``rank_by``
+        ``ModelComparison.leaderboard_``; ``attrs`` holds ``rank_by``
         and ``best_model_name_``.
 
     Examples
@@ -63,7 +63,7 @@ def select_model(X, y, *, groups=None, **params):
     Returns
     -------
     estimator : fitted estimator
-        :attr:`ModelComparison.best_estimator_`.
+        ``ModelComparison.best_estimator_``.
 
     Raises
     ------

@@ -151,7 +151,7 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
         A fitted comparison: its leaderboard (winner highlighted), winner and
         decision threshold are used unless given explicitly below.
     leaderboard : pandas.DataFrame or None, default=None
-        A leaderboard (:attr:`ModelComparison.leaderboard_` or
+        A leaderboard (``ModelComparison.leaderboard_`` or
         :func:`~xraynet.model_selection.compare_models`); the row named
         ``attrs["best_model_name_"]`` is highlighted.
     estimator : fitted classifier or None, default=None
