@@ -1,6 +1,6 @@
 """Chest X-ray data sets: image folders, metadata tables and PneumoniaMNIST."""
 
-from ._folder import IMAGE_EXTENSIONS, NORMAL_NAMES, load_image_folder
+from ._folder import IMAGE_EXTENSIONS, NORMAL_NAMES, is_normal_name, load_image_folder
 from ._patients import patient_id
 from ._pneumoniamnist import fetch_pneumoniamnist
 from ._table import load_image_table
@@ -9,6 +9,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "NORMAL_NAMES",
     "fetch_pneumoniamnist",
+    "is_normal_name",
     "load_image_folder",
     "load_image_table",
     "patient_id",

@@ -9,16 +9,20 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from xraynet._normal import NORMAL_NAMES as _NORMAL_NAMES
+from xraynet._normal import find_normal_class, is_normal_name
+
 from ._patients import kermany_subtype, patient_id
 
-__all__ = ["load_image_folder", "IMAGE_EXTENSIONS", "NORMAL_NAMES"]
+__all__ = ["load_image_folder", "IMAGE_EXTENSIONS", "NORMAL_NAMES", "is_normal_name"]
 
 #: File extensions :func:`load_image_folder` treats as images (lower case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".dcm", ".dicom")
 
-#: Class names recognised as the normal class (compared case-insensitively,
-#: with ``_``, ``-`` and spaces treated alike).
-NORMAL_NAMES = ("normal", "healthy", "no finding", "no_finding", "negative")
+#: Class names recognised as the normal class: a name made only of these
+#: words (any case, any separators) is normal, e.g. ``healthy_controls``; see
+#: :func:`is_normal_name`.
+NORMAL_NAMES = _NORMAL_NAMES
 
 _HIDDEN = {"thumbs.db", "desktop.ini", "__macosx"}
 _N_SHOWN = 5
@@ -41,29 +45,57 @@ def _preview(items, n=_N_SHOWN):
     return shown
 
 
-def _normal_class(names, normal_names):
-    """Index of the normal class in ``names`` (or None); error when ambiguous."""
-    if normal_names is None:
-        normal_names = NORMAL_NAMES
-    elif isinstance(normal_names, str):
-        normal_names = [normal_names]
-    wanted = {_key(n) for n in normal_names}
-    hits = [i for i, name in enumerate(names) if _key(name) in wanted]
-    if len(hits) > 1:
-        raise ValueError(
-            f"Several classes look like the normal class: {_preview([names[i] for i in hits])}; "
-            "pass normal_names (or classes, normal first) to say which one is target 0."
-        )
-    return hits[0] if hits else None
+def _match_name(wanted, names, argument, what):
+    """``wanted`` among ``names``: exact, else the one equal up to case and separators."""
+    if wanted in names:
+        return wanted
+    hits = [n for n in names if _key(n) == _key(wanted)]
+    if len(hits) == 1:
+        return hits[0]
+    raise ValueError(
+        f"{argument}={wanted!r} is not one of the {what}: {_preview(names, 20)}."
+    )
 
 
-def _order_classes(names, normal_names):
-    """Normal class first (when recognisable), then the others sorted."""
+def _resolve_normal(pool, *, normal_class, normal_names, known, what):
+    """The normal class of ``pool`` (the classes loaded); see :func:`load_image_folder`.
+
+    ``known`` are the names ``normal_class`` may be (for a folder: every
+    sub-folder, loaded or not). Returns the normal class name.
+    """
+    if normal_class is not None and normal_names is not None:
+        raise ValueError("Pass normal_class (the normal class) or normal_names (names that "
+                         "mean normal), not both.")
+    if normal_class is not None:
+        if not isinstance(normal_class, str):
+            raise TypeError(f"normal_class must be a class name (str); got {normal_class!r}.")
+        return _match_name(normal_class, list(known), "normal_class", what)
+    if normal_names is not None:
+        wanted = {_key(n) for n in ([normal_names] if isinstance(normal_names, str)
+                                    else normal_names)}
+        hits = [c for c in pool if _key(c) in wanted]
+        if len(hits) != 1:
+            raise ValueError(
+                f"normal_names={normal_names!r} matches {len(hits)} of the {what} "
+                f"{_preview(pool, 20)}; it must match exactly one. Pass normal_class=<the "
+                "normal class> instead."
+            )
+        return hits[0]
+    return find_normal_class(pool, argument="normal_class", what=what)
+
+
+def _order_classes(names, normal_class=None, normal_names=None, *, what="classes"):
+    """``(class order, normal present)``: the normal class first (target 0), then the
+    others sorted. A ``normal_class`` absent from ``names`` still takes target 0."""
     names = sorted(names)
-    i = _normal_class(names, normal_names)
-    if i is None:
-        return names
-    return [names[i]] + names[:i] + names[i + 1 :]
+    known = list(names)
+    if normal_class is not None and isinstance(normal_class, str):
+        hits = [n for n in names if n == normal_class or _key(n) == _key(normal_class)]
+        if not hits:
+            known.append(normal_class)  # named by the user, no sample of it
+    normal = _resolve_normal(names, normal_class=normal_class, normal_names=normal_names,
+                             known=known, what=what)
+    return [normal] + [n for n in names if n != normal], normal in names
 
 
 def _normalise_extensions(extensions):
@@ -139,11 +171,29 @@ def _scan_class(folder, extensions):
     return images, skipped, subdirs
 
 
+def _class_images(folder, exts):
+    """Image and other file names of a class folder; error when it holds no image."""
+    images, other, subdirs = _scan_class(folder, exts)
+    if not images:
+        hint = (
+            f"; it holds sub-folders {_preview(subdirs)}: pass a folder whose "
+            f"sub-folders are the classes (e.g. {str(folder)!r})"
+            if subdirs
+            else ""
+        )
+        raise ValueError(
+            f"Class folder {str(folder)!r} holds no image files "
+            f"(extensions {' '.join(exts)}){hint}."
+        )
+    return images, other
+
+
 def load_image_folder(
     path,
     *,
     return_X_y=False,
     classes=None,
+    normal_class=None,
     normal_names=None,
     group_fn=None,
     subtype_from_filename=False,
@@ -164,13 +214,25 @@ def load_image_folder(
     return_X_y : bool, default=False
         Return ``(filenames, target)`` instead of a Bunch.
     classes : list of str, default=None
-        Sub-folders to load, in target order (``classes[0]`` is target 0).
-        None loads every sub-folder: the normal class first (target 0) when
-        one is recognisable, then the disease classes in sorted order.
+        Sub-folders to load, in target order. ``classes[0]`` is target 0 and
+        must be the normal class (see ``normal_class``). None loads every
+        sub-folder: the normal class first (target 0), then the disease
+        classes in sorted order.
+    normal_class : str, default=None
+        The sub-folder holding the normal images (target 0; matched exactly,
+        else up to case and ``_``/``-``/space). None recognises it by name:
+        the one class folder named only with words of :data:`NORMAL_NAMES`
+        (normal, healthy, negative, control(s), no finding(s); any case and
+        separators, so ``NORMAL``, ``No_Finding`` and ``healthy_controls``
+        match, ``abnormal`` or ``covid_negative`` do not). No such folder,
+        or several, is a ValueError asking for ``normal_class``: xraynet
+        never guesses the normal class. A ``normal_class`` that is a
+        sub-folder but not in ``classes`` still takes target 0, with no
+        images and a warning (e.g. loading a disease-only test folder).
     normal_names : str or list of str, default=None
-        Folder names that mean "normal" (case-insensitive; ``_``, ``-`` and
-        spaces alike). None uses ``NORMAL_NAMES``: normal, healthy,
-        no finding, negative.
+        Instead of ``normal_class``: folder names that mean "normal"
+        (case-insensitive; ``_``, ``-`` and spaces alike), replacing the
+        recognition rule; exactly one loaded folder must match.
     group_fn : callable, default=None
         ``group_fn(filename) -> str`` giving the patient of a file (called
         with the full path as a str). None uses :func:`patient_id`, which
@@ -201,7 +263,9 @@ def load_image_folder(
         ``target`` : ndarray of int, shape (n_samples,)
             Class of each image, 0 = normal.
         ``target_names`` : ndarray of str, shape (n_classes,)
-            Class (folder) names, indexed by target.
+            Class (folder) names, indexed by target; the normal class first.
+        ``normal_class`` : str
+            The normal class, ``target_names[0]``.
         ``groups`` : ndarray of str, shape (n_samples,)
             Patient of each image, for :class:`~sklearn.model_selection.GroupKFold`.
         ``DESCR`` : str
@@ -213,7 +277,8 @@ def load_image_folder(
     ------
     ValueError
         When ``path`` does not exist, is a file, has no class sub-folders,
-        or a class folder holds no images.
+        or a class folder holds no images; when no class folder, or several,
+        can be recognised as normal and ``normal_class`` is not given.
 
     Examples
     --------
@@ -225,8 +290,8 @@ def load_image_folder(
     ...     for name in names:
     ...         _ = cv2.imwrite(str(root / cls / f"{name}.png"), np.zeros((8, 8), np.uint8))
     >>> data = load_image_folder(root)
-    >>> data.target_names.tolist(), data.target.tolist()
-    (['NORMAL', 'PNEUMONIA'], [0, 0, 1, 1])
+    >>> data.target_names.tolist(), data.target.tolist(), data.normal_class
+    (['NORMAL', 'PNEUMONIA'], [0, 0, 1, 1], 'NORMAL')
     >>> data.groups.tolist()
     ['IM-0001', 'IM-0001', 'person7', 'person8']
     >>> load_image_folder(root, subtype_from_filename=True).target.tolist()
@@ -236,8 +301,18 @@ def load_image_folder(
     root = Path(os.fspath(path))
     exts = _normalise_extensions(extensions)
     folders = _list_class_folders(root)
+    if normal_class is not None and isinstance(normal_class, str) and normal_names is None:
+        normal_class = _match_name(normal_class, folders, "normal_class",
+                                   f"sub-folders of {str(root)!r}")
     if classes is None:
-        class_order = _order_classes(folders, normal_names)
+        try:
+            class_order, _ = _order_classes(folders, normal_class, normal_names,
+                                            what=f"class folders of {str(root)!r}")
+        except ValueError:
+            for cls in folders:  # a wrong level of the tree says more than "no normal class"
+                _class_images(root / cls, exts)
+            raise
+        normal_missing = False
     else:
         class_order = [str(c) for c in ([classes] if isinstance(classes, str) else classes)]
         missing = [c for c in class_order if c not in folders]
@@ -248,22 +323,32 @@ def load_image_folder(
             )
         if len(set(class_order)) != len(class_order) or not class_order:
             raise ValueError(f"classes must be distinct folder names, got {classes!r}.")
+        what = f"class folders of {str(root)!r}"
+        normal = _resolve_normal(class_order, normal_class=normal_class,
+                                 normal_names=normal_names, known=folders, what=what)
+        normal_missing = normal not in class_order
+        if normal_missing:
+            warnings.warn(
+                f"normal_class={normal!r} is not in classes {_preview(class_order)}: it "
+                "takes target 0 with no images; every image loaded is a disease image.",
+                UserWarning,
+                stacklevel=2,
+            )
+            class_order = [normal] + class_order
+        elif class_order[0] != normal:
+            raise ValueError(
+                f"classes[0] is target 0, the normal class, but the normal class is "
+                f"{normal!r} (classes={class_order!r}); put it first"
+                + (" or pass normal_class=<the normal class>." if normal_class is None
+                   else ".")
+            )
 
     filenames, folder_index, skipped = [], [], []
     for k, cls in enumerate(class_order):
+        if k == 0 and normal_missing:
+            continue
         folder = root / cls
-        images, other, subdirs = _scan_class(folder, exts)
-        if not images:
-            hint = (
-                f"; it holds sub-folders {_preview(subdirs)}: pass a folder whose "
-                f"sub-folders are the classes (e.g. {str(folder)!r})"
-                if subdirs
-                else ""
-            )
-            raise ValueError(
-                f"Class folder {str(folder)!r} holds no image files "
-                f"(extensions {' '.join(exts)}){hint}."
-            )
+        images, other = _class_images(folder, exts)
         filenames.extend(str(folder / name) for name in images)
         folder_index.extend([k] * len(images))
         skipped.extend(str(folder / name) for name in other)
@@ -279,14 +364,15 @@ def load_image_folder(
     if check_files:
         keep = _check_readable(filenames, what=f"image file(s) under {str(root)!r}")
         filenames, folder_index = filenames[keep], folder_index[keep]
-        empty = [class_order[k] for k in range(len(class_order)) if not np.any(folder_index == k)]
+        empty = [class_order[k] for k in range(int(normal_missing), len(class_order))
+                 if not np.any(folder_index == k)]
         if empty:
             raise ValueError(
                 f"No readable image left in class folder(s) {_preview(empty)} of {str(root)!r}."
             )
 
     if subtype_from_filename:
-        target, target_names = _subtypes(filenames, folder_index, class_order, normal_names)
+        target, target_names = _subtypes(filenames, folder_index, class_order)
     else:
         target, target_names = folder_index, np.asarray(class_order, dtype=str)
 
@@ -297,7 +383,8 @@ def load_image_folder(
     if return_X_y:
         return filenames, target
     counts = Counter(target.tolist())
-    lines = [f"  {k} {name}: {counts.get(k, 0)} images" for k, name in enumerate(target_names)]
+    lines = [f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
+             for k, name in enumerate(target_names)]
     descr = (
         f"Chest X-ray image folder {str(root)!r}\n"
         f"{len(filenames)} images of {len(np.unique(groups))} patients (groups), "
@@ -309,18 +396,14 @@ def load_image_folder(
         filenames=filenames,
         target=target,
         target_names=target_names,
+        normal_class=str(target_names[0]),
         groups=groups,
         DESCR=descr,
     )
 
 
-def _subtypes(filenames, folder_index, class_order, normal_names):
-    normal = _normal_class(class_order, normal_names)
-    if normal is None:
-        raise ValueError(
-            "subtype_from_filename=True needs a normal class folder (one of "
-            f"{', '.join(NORMAL_NAMES)} or normal_names); got {_preview(class_order)}."
-        )
+def _subtypes(filenames, folder_index, class_order):
+    normal = 0  # class_order[0] is the normal folder
     codes = {"BACTERIA": 1, "VIRUS": 2}
     target = np.zeros(len(filenames), dtype=np.intp)
     unknown = []

@@ -78,6 +78,7 @@ def load_image_table(
     image_dir=None,
     query=None,
     label_map=None,
+    normal_class=None,
     normal_names=None,
     check_files=True,
     return_X_y=False,
@@ -111,9 +112,17 @@ def load_image_table(
         Raw label -> class name; map a label to None to drop its rows. When
         given, a label missing from it is an error. None uses the labels as
         class names.
+    normal_class : str, default=None
+        The class name (after ``label_map``) of the normal images: target 0,
+        the others follow in sorted order. None recognises it by name, with
+        the rule of :func:`load_image_folder` (``No Finding``, ``normal``,
+        ``healthy_controls``, ...); no recognisable normal class, or
+        several, is a ValueError asking for ``normal_class``. A
+        ``normal_class`` that no row has still takes target 0 (warning):
+        e.g. a table of disease images only.
     normal_names : str or list of str, default=None
-        Class names meaning "normal" (see :func:`load_image_folder`); the
-        normal class gets target 0, the others follow in sorted order.
+        Instead of ``normal_class``: class names meaning "normal" (see
+        :func:`load_image_folder`); exactly one class must match.
     check_files : bool, default=True
         Decode every image (in threads, with :func:`xraynet.io.read_image`)
         and drop unreadable ones with a warning. Missing files are always
@@ -124,8 +133,9 @@ def load_image_table(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``filenames``, ``target``, ``target_names``, ``groups``, ``DESCR`` as
-        in :func:`load_image_folder`, plus ``frame``: the rows kept (original
+        ``filenames``, ``target``, ``target_names`` (normal first),
+        ``normal_class``, ``groups``, ``DESCR`` as in
+        :func:`load_image_folder`, plus ``frame``: the rows kept (original
         index), aligned with ``filenames``.
     (filenames, target) : tuple
         When ``return_X_y=True``.
@@ -134,7 +144,8 @@ def load_image_table(
     ------
     ValueError
         For a missing column, an empty label/path/group cell, an unknown
-        label, a failing ``query``, or when no image is left.
+        label, a failing ``query``, when no image is left, or when the normal
+        class is neither given nor recognisable.
 
     Examples
     --------
@@ -151,6 +162,8 @@ def load_image_table(
     ...                         query="view == 'PA'")
     >>> data.target_names.tolist(), data.target.tolist(), data.groups.tolist()
     (['No Finding', 'Pneumonia'], [0, 1], ['p1', 'p2'])
+    >>> data.normal_class
+    'No Finding'
     >>> import shutil; shutil.rmtree(root)
     """
     frame, csv_path = _read_table(csv_or_dataframe)
@@ -209,7 +222,16 @@ def load_image_table(
         )
     frame, labels, filenames = frame[found], labels[found], filenames[found]
 
-    class_order = _order_classes(set(labels.tolist()), normal_names)
+    present = sorted(set(labels.tolist()))
+    class_order, normal_present = _order_classes(present, normal_class, normal_names,
+                                                 what=f"labels of {label_column!r}")
+    if not normal_present:
+        warnings.warn(
+            f"No row has the normal class {class_order[0]!r}: it takes target 0 with no "
+            f"images; the labels left are {_preview(present, 20)}.",
+            UserWarning,
+            stacklevel=2,
+        )
     codes = {name: k for k, name in enumerate(class_order)}
     target = np.asarray([codes[v] for v in labels], dtype=np.intp)
     target_names = np.asarray(class_order, dtype=str)
@@ -221,7 +243,8 @@ def load_image_table(
     if return_X_y:
         return filenames, target
     counts = Counter(target.tolist())
-    lines = [f"  {k} {name}: {counts.get(k, 0)} images" for k, name in enumerate(target_names)]
+    lines = [f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
+             for k, name in enumerate(target_names)]
     source = str(csv_path) if csv_path is not None else "a DataFrame"
     descr = (
         f"Chest X-ray metadata table from {source}"
@@ -233,6 +256,7 @@ def load_image_table(
         filenames=filenames,
         target=target,
         target_names=target_names,
+        normal_class=str(target_names[0]),
         groups=groups,
         frame=frame,
         DESCR=descr,

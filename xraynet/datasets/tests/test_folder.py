@@ -107,10 +107,12 @@ def test_normal_name_variants(tmp_path, normal):
 
 def test_no_normal_class_sorted_and_explicit_orders(tmp_path):
     _tree(tmp_path, {"b_cls": ["1.png"], "a_cls": ["2.png"], "c_cls": ["3.png"]})
-    assert load_image_folder(tmp_path).target_names.tolist() == ["a_cls", "b_cls", "c_cls"]
+    # no recognisable normal class: an error, not "a_cls" silently taken as normal
+    with pytest.raises(ValueError, match="normal_class="):
+        load_image_folder(tmp_path)
     data = load_image_folder(tmp_path, normal_names=["c_cls"])
     assert data.target_names.tolist() == ["c_cls", "a_cls", "b_cls"]
-    data = load_image_folder(tmp_path, classes=["b_cls", "a_cls"])
+    data = load_image_folder(tmp_path, classes=["b_cls", "a_cls"], normal_class="b_cls")
     assert data.target_names.tolist() == ["b_cls", "a_cls"]
     assert [Path(f).name for f in data.filenames] == ["1.png", "2.png"]
     with pytest.raises(ValueError, match="zzz"):
@@ -119,7 +121,8 @@ def test_no_normal_class_sorted_and_explicit_orders(tmp_path):
 
 def test_two_normal_classes_is_ambiguous(tmp_path):
     _tree(tmp_path, {"normal": ["1.png"], "healthy": ["2.png"], "covid": ["3.png"]})
-    with pytest.raises(ValueError, match="normal_names"):
+    with pytest.raises(ValueError, match=r"2 of .* look normal \('healthy', 'normal'\).*"
+                                         "normal_class="):
         load_image_folder(tmp_path)
 
 
@@ -152,7 +155,7 @@ def test_hidden_files_ignored_non_images_warned(tmp_path):
 def test_non_image_warning_lists_first_few_and_count(tmp_path):
     _tree(tmp_path, {"a": ["1.png"] + [f"n{i}.txt" for i in range(9)], "b": ["2.png"]})
     with pytest.warns(UserWarning, match=r"Skipped 9 .*and 4 more"):
-        load_image_folder(tmp_path)
+        load_image_folder(tmp_path, normal_class="a")
 
 
 def test_extensions_option(tmp_path):
@@ -160,7 +163,7 @@ def test_extensions_option(tmp_path):
     (tmp_path / "a" / "2.jpg").unlink()
     assert cv2.imwrite(str(tmp_path / "a" / "2.jpg"), np.zeros((8, 8), np.uint8))
     with pytest.warns(UserWarning, match="2.jpg"):
-        data = load_image_folder(tmp_path, extensions=["PNG"])
+        data = load_image_folder(tmp_path, extensions=["PNG"], normal_class="a")
     assert len(data.filenames) == 2
 
 

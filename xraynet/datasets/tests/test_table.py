@@ -73,13 +73,20 @@ def test_csv_relative_to_its_folder_and_label_map(images, tmp_path):
         )
     assert len(X) == 6 and y.tolist() == [0, 0, 0, 1, 1, 1]
     # None drops a label's rows; the remaining classes are re-numbered
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the missing file's row is dropped by label_map
-        data = load_image_table(
+    # (only disease rows left: PNEUMONIA must not silently become the normal class 0)
+    with pytest.raises(ValueError, match="normal_class="):
+        load_image_table(
             csv, path_column="Image Index", label_column="Finding",
             label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"}, check_files=False,
         )
-    assert data.target_names.tolist() == ["PNEUMONIA"] and len(data.target) == 4
+    with pytest.warns(UserWarning, match="No row has the normal class 'NORMAL'") as record:
+        data = load_image_table(
+            csv, path_column="Image Index", label_column="Finding", normal_class="NORMAL",
+            label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"}, check_files=False,
+        )
+    assert len(record) == 1  # the missing file's row is dropped by label_map
+    assert data.target_names.tolist() == ["NORMAL", "PNEUMONIA"] and len(data.target) == 4
+    assert data.target.tolist() == [1, 1, 1, 1] and data.normal_class == "NORMAL"
     # patient ids from Kermany file names when no group column
     assert set(data.groups) <= {f"person{i}" for i in range(10000)}
 
