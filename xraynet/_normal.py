@@ -83,7 +83,7 @@ def find_normal_class(classes, *, argument="normal_class", what="classes"):
         raise ValueError(
             f"Cannot tell which class is normal: none of the {what} ({_shown(classes)}) is "
             f"named like a normal class ({', '.join(NORMAL_NAMES)}). Pass {argument}=<the "
-            "normal class> to say which one is normal (target 0); the others are diseases."
+            "normal class> to say which one is normal; the others are diseases."
         )
     raise ValueError(
         f"Cannot tell which class is normal: {len(hits)} of the {what} look normal "

@@ -67,7 +67,8 @@ def subgroup_report(
     confidence=0.95,
     random_state=0,
     min_count=10,
-    pos_label=1,
+    pos_label=None,
+    normal_label=None,
     metrics=("roc_auc", "sensitivity", "specificity"),
 ):
     """AUC, sensitivity and specificity of a binary classifier per subgroup.
@@ -83,9 +84,10 @@ def subgroup_report(
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True labels, 0 = normal, ``pos_label`` = disease.
+        True labels: 0 = normal and 1 = disease, or two strings.
     y_score : array-like of shape (n_samples,) or (n_samples, 2)
-        Probability of the disease class, or ``predict_proba`` output.
+        Probability of the disease class, or ``predict_proba`` output
+        (columns in sorted class order).
     groups : array-like of shape (n_samples,), pandas.DataFrame or dict
         Subgroup label of each image. A DataFrame (or dict of arrays) gives
         one block per column, e.g. ``frame[["view", "sex", "age_band",
@@ -104,8 +106,11 @@ def subgroup_report(
     min_count : int, default=10
         Subgroups with fewer images get counts but NaN metrics (and a note):
         their estimates would be noise.
-    pos_label : int or str, default=1
-        The disease class in ``y_true``.
+    pos_label : int or str, default=None
+        The disease class in ``y_true``; None: the class that is not normal.
+    normal_label : int or str, default=None
+        The normal class; None: 0 for numeric labels, else the label named
+        like a normal class (see :func:`~xraynet.metrics.sensitivity_score`).
     metrics : sequence of str, default=("roc_auc", "sensitivity", "specificity")
         Metrics to report, among those of :func:`classification_summary`
         (``accuracy, balanced_accuracy, sensitivity, specificity, ppv, npv,
@@ -120,7 +125,7 @@ def subgroup_report(
         single class -- no AUC, and no specificity without normal images or
         sensitivity without diseased ones -- or too few images; else "").
         ``report.attrs`` holds ``threshold, confidence, n_bootstraps,
-        metrics, min_count, positive_class`` and ``labels``.
+        metrics, min_count, positive_class, normal_class`` and ``labels``.
 
     Examples
     --------
@@ -144,7 +149,9 @@ def subgroup_report(
     unknown = [m for m in metrics if m not in _METRICS]
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of {list(_METRICS)}; got {metrics}.")
-    pos, score = _binary_inputs(y_true, y_score, pos_label)
+    pos, score, disease, normal = _binary_inputs(y_true, y_score, pos_label, normal_label)
+    if disease is None and normal == 0:
+        disease = 1
     frame = _group_columns(groups, len(pos))
     pred = score >= threshold
     rng = check_random_state(random_state)
@@ -189,7 +196,8 @@ def subgroup_report(
         n_bootstraps=int(n_bootstraps),
         metrics=list(metrics),
         min_count=int(min_count),
-        positive_class=str(pos_label),
+        positive_class="" if disease is None else str(disease),
+        normal_class="" if normal is None else str(normal),
         labels={m: METRIC_NAMES[m] for m in metrics},
     )
     return report

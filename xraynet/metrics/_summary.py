@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 
 from xraynet.utils import disease_scores
 
+from ._labels import binary_roles
+
 __all__ = ["OperatingPoint", "classification_summary", "threshold_for_sensitivity"]
 
 METRIC_NAMES = {
@@ -28,7 +30,13 @@ METRIC_NAMES = {
 }
 
 
-def _binary_inputs(y_true, y_score, pos_label):
+def _binary_inputs(y_true, y_score, pos_label, normal_label=None):
+    """``(is disease, disease score, disease label, normal label)`` of a binary problem.
+
+    A (n_samples, 2) ``y_score`` is ``predict_proba`` output whose columns
+    follow the sorted classes (scikit-learn's ``classes_``): the disease
+    column is found from the labels, not assumed to be the last one.
+    """
     y_true = np.asarray(y_true)
     if y_true.ndim == 2 and y_true.shape[1] == 1:
         y_true = y_true.ravel()
@@ -41,16 +49,35 @@ def _binary_inputs(y_true, y_score, pos_label):
             "binary (normal vs disease) problem. Collapse the disease classes first, e.g. "
             "y_true != 0 with y_score = 1 - proba[:, 0]."
         )
-    if len(labels) == 2 and pos_label not in labels.tolist():
-        raise ValueError(f"pos_label={pos_label!r} is not one of the labels {labels.tolist()}.")
-    score = disease_scores(y_score)
+    try:
+        pos, normal = binary_roles(labels, pos_label=pos_label, normal_label=normal_label)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(" and y_pred", "")) from None
+    score = np.asarray(y_score, dtype=float)
+    if score.ndim == 2 and score.shape[1] == 2:
+        numeric = labels.dtype.kind in "biuf"
+        if numeric:
+            disease = 1 if pos is None else pos
+            column = int(normal is not None and disease > normal)
+        elif pos is not None and normal is not None:
+            column = sorted([pos, normal]).index(pos)
+        else:
+            raise ValueError(
+                "y_score is (n_samples, 2) predict_proba output, but y_true holds one class "
+                f"({labels.tolist()}) so its columns cannot be matched to the disease and "
+                "normal classes; pass the disease probability (1-D), or both pos_label "
+                "and normal_label."
+            )
+        score = score[:, column]
+    score = disease_scores(score)
     if score.shape[0] != y_true.shape[0]:
         raise ValueError(
             f"y_true and y_score have different lengths: {y_true.shape[0]} and {score.shape[0]}."
         )
     if not np.all(np.isfinite(score)):
         raise ValueError("y_score contains NaN or infinite values.")
-    return y_true == pos_label, score
+    is_pos = y_true == pos if pos is not None else np.zeros(len(y_true), bool)
+    return is_pos, score, pos, normal
 
 
 def _div(num, den):
@@ -94,7 +121,8 @@ def classification_summary(
     confidence=0.95,
     random_state=0,
     target_names=None,
-    pos_label=1,
+    pos_label=None,
+    normal_label=None,
 ):
     """Clinical metrics of a binary classifier with bootstrap confidence intervals.
 
@@ -107,9 +135,11 @@ def classification_summary(
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True labels, 0 = normal, ``pos_label`` = disease.
+        True labels: 0 = normal and 1 = disease, or two strings (e.g.
+        ``"normal"``, ``"covid"``).
     y_score : array-like of shape (n_samples,) or (n_samples, 2)
-        Probability of the disease class, or ``predict_proba`` output.
+        Probability of the disease class, or ``predict_proba`` output (its
+        columns in sorted class order, as ``classes_``).
     threshold : float, default=0.5
         Images with ``y_score >= threshold`` are called diseased (the rule of
         :class:`sklearn.model_selection.FixedThresholdClassifier`).
@@ -120,10 +150,13 @@ def classification_summary(
     random_state : int, RandomState instance or None, default=0
         Seed of the resampling.
     target_names : sequence of str or None, default=None
-        Class names (normal first); the disease name is stored in
-        ``summary.attrs["positive_class"]``.
-    pos_label : int or str, default=1
-        The disease class in ``y_true``.
+        Class names indexed by numeric label (normal first); the disease name
+        is stored in ``summary.attrs["positive_class"]``.
+    pos_label : int or str, default=None
+        The disease class in ``y_true``; None: the class that is not normal.
+    normal_label : int or str, default=None
+        The normal class; None: 0 for numeric labels, else the label named
+        like a normal class (see :func:`sensitivity_score`).
 
     Returns
     -------
@@ -132,7 +165,8 @@ def classification_summary(
         f1, roc_auc, TP, FP, TN, FN``; columns ``value, ci_low, ci_high``
         (no intervals for the counts). ``summary.attrs`` holds ``threshold``,
         ``confidence``, ``n_bootstraps`` (resamples used), ``n_samples``,
-        ``positive_class`` and ``labels`` (readable metric names).
+        ``positive_class``, ``normal_class`` and ``labels`` (readable metric
+        names).
 
     Examples
     --------
@@ -145,7 +179,7 @@ def classification_summary(
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}.")
     if int(n_bootstraps) < 0:
         raise ValueError(f"n_bootstraps must be >= 0; got {n_bootstraps!r}.")
-    pos, score = _binary_inputs(y_true, y_score, pos_label)
+    pos, score, disease, normal = _binary_inputs(y_true, y_score, pos_label, normal_label)
     pred = score >= threshold
     point = _metrics(pos[None], pred[None], score[None])
     names = list(point)
@@ -155,14 +189,17 @@ def classification_summary(
     rows = [(float(point[k][0]), *intervals[k]) for k in names]
     summary = pd.DataFrame(rows, index=pd.Index(names, name="metric"),
                            columns=["value", "ci_low", "ci_high"])
-    positive = str(pos_label)
+    if disease is None and (normal == 0 or target_names is not None):
+        disease = 1  # numeric convention (or target_names by number): 1 = disease
+    positive = "" if disease is None else str(disease)
     if target_names is not None:
         target_names = list(target_names)
         if len(target_names) < 2:
             raise ValueError(f"target_names must name both classes; got {target_names!r}.")
-        if isinstance(pos_label, (int, np.integer)) and 0 <= pos_label < len(target_names):
-            positive = str(target_names[pos_label])
+        if isinstance(disease, (int, np.integer)) and 0 <= disease < len(target_names):
+            positive = str(target_names[disease])
     summary.attrs.update(
+        normal_class="" if normal is None else str(normal),
         threshold=float(threshold),
         confidence=float(confidence),
         n_bootstraps=int(n_valid),
@@ -226,7 +263,8 @@ class OperatingPoint(NamedTuple):
     specificity: float
 
 
-def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=1):
+def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=None,
+                              normal_label=None):
     """Highest decision threshold whose sensitivity reaches ``target``.
 
     Choose the operating point on *validation* data, then deploy it (and
@@ -246,13 +284,15 @@ def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=1):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True binary labels, ``pos_label`` = disease; both classes needed.
+        True binary labels (0 / 1, or two strings); both classes needed.
     y_score : array-like of shape (n_samples,) or (n_samples, 2)
         Probability of the disease class, or ``predict_proba`` output.
     target : float, default=0.95
         Wanted sensitivity, in (0, 1].
-    pos_label : int or str, default=1
-        The disease class.
+    pos_label : int or str, default=None
+        The disease class; None: the class that is not normal.
+    normal_label : int or str, default=None
+        The normal class (see :func:`sensitivity_score`).
 
     Returns
     -------
@@ -268,7 +308,7 @@ def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=1):
     """
     if not 0 < target <= 1:
         raise ValueError(f"target sensitivity must be in (0, 1]; got {target!r}.")
-    pos, score = _binary_inputs(y_true, y_score, pos_label)
+    pos, score, _, _ = _binary_inputs(y_true, y_score, pos_label, normal_label)
     if pos.all() or not pos.any():
         raise ValueError(
             "threshold_for_sensitivity needs both classes in y_true (got only "

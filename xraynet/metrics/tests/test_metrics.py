@@ -48,8 +48,11 @@ def test_string_labels_and_bad_pos_label():
     names = np.array(["normal", "pneumonia"])
     yt, yp = names[Y_TRUE], names[Y_PRED]
     assert sensitivity_score(yt, yp, pos_label="pneumonia") == pytest.approx(0.75)
-    with pytest.raises(ValueError, match="pos_label=1 is not one of the labels"):
-        sensitivity_score(yt, yp)
+    # the default pos_label is now "the class that is not normal" ("normal" is recognised),
+    # not 1; an explicit numeric pos_label with string labels is still an error
+    assert sensitivity_score(yt, yp) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="pos_label=1 cannot be one of the labels"):
+        sensitivity_score(yt, yp, pos_label=1)
 
 
 def test_matches_sklearn_recall():
