@@ -3,7 +3,7 @@
 Every image gets ONE composed affine warp (rotation, zoom, shift and optional
 horizontal flip folded into a single 2x3 matrix about the image centre), run by
 ``cv2.warpAffine`` directly on ``uint8`` data, and an optional brightness /
-contrast change through a 256-entry lookup table. All random numbers of a batch
+contrast / gamma change through one 256-entry lookup table. All random numbers of a batch
 are drawn up front, so the output depends only on the random generator, never
 on ``n_jobs``.
 """
@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from xraynet.utils import check_image_array, check_random_state_int
 
-from ._warp import BORDERS, N_DRAWS, Params, affine_matrices, augment_chunk, lookup_tables
+from ._warp import BORDERS, Params, affine_matrices, augment_chunk, draw, lookup_tables
 
 __all__ = ["Augmenter"]
 
@@ -74,7 +74,8 @@ class Augmenter(TransformerMixin, BaseEstimator):
     the same parameter names. Each image is warped once by a random rotation,
     zoom, shift (and optional horizontal flip) composed into a single affine
     matrix about the image centre (``cv2.warpAffine``, bilinear, on ``uint8``),
-    then optionally rescaled in brightness and contrast via a lookup table.
+    then optionally rescaled in brightness, contrast and gamma via one lookup
+    table.
 
     Parameters
     ----------
@@ -104,6 +105,14 @@ class Augmenter(TransformerMixin, BaseEstimator):
         Contrast factor ``c`` drawn in ``[lo, hi]``, ``0 < lo``: pixel values
         become ``mean + c * (value - mean)`` (the mean of the image), as
         ``PIL.ImageEnhance.Contrast``. ``None`` leaves contrast unchanged.
+    gamma_range : (float, float) or None, default=None
+        Gamma ``g`` drawn in ``[lo, hi]``, ``0 < lo``, e.g. ``(0.8, 1.25)``:
+        after brightness and contrast, grey levels ``v`` (clipped to 0-255)
+        become ``255 * (v / 255) ** g``. Black and white stay fixed; ``g > 1``
+        darkens the mid-tones, ``g < 1`` brightens them (a different detector
+        response or display curve). Applied in the same lookup table as
+        brightness and contrast, so it costs nothing extra per pixel.
+        ``None`` leaves gamma unchanged.
     fill_mode : {"constant", "nearest", "reflect", "wrap"}, default="constant"
         How pixels that come from outside the image are filled. ``"constant"``
         (value ``cval``, black by default) is the default because the border of
@@ -155,6 +164,11 @@ class Augmenter(TransformerMixin, BaseEstimator):
     True
     >>> aug.augment(X, np.random.default_rng(1)).shape
     (4, 64, 64, 1)
+    >>> grey = np.full((1, 8, 8, 1), 128, dtype=np.uint8)
+    >>> darker = Augmenter(rotation_range=0, zoom_range=0, width_shift_range=0,
+    ...                    height_shift_range=0, gamma_range=(2, 2)).augment(grey, 0)
+    >>> int(darker[0, 0, 0, 0])  # 255 * (128 / 255) ** 2
+    64
     """
 
     def __init__(
@@ -170,6 +184,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         cval=0,
         random_state=None,
         n_jobs=None,
+        gamma_range=None,
     ):
         self.rotation_range = rotation_range
         self.zoom_range = zoom_range
@@ -182,6 +197,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         self.cval = cval
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.gamma_range = gamma_range
 
     # ------------------------------------------------------------------ API
     def fit(self, X, y=None):
@@ -252,7 +268,9 @@ class Augmenter(TransformerMixin, BaseEstimator):
             Source of randomness, passed to :func:`numpy.random.default_rng`:
             a ``Generator`` is used (and advanced) as is, an int seeds a new
             one, ``None`` draws fresh OS entropy. ``self.random_state`` is not
-            used here. Exactly one ``rng.random((n_samples, 8))`` call is made.
+            used here. Exactly one ``rng.random((n_samples, 8))`` call is made,
+            plus one ``rng.random(n_samples)`` when ``gamma_range`` is set (so
+            the other parameters draw the same numbers with or without gamma).
 
         Returns
         -------
@@ -273,7 +291,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
             rng = check_random_state_int(rng)
         rng = np.random.default_rng(rng)
         n, h, w, _ = X.shape
-        draws = rng.random((n, N_DRAWS))
+        draws = draw(rng, n, params)
         matrices, kinds = affine_matrices(draws, h, w, params)
         luts = lookup_tables(draws, X, params)
         out = np.empty_like(X)
@@ -335,6 +353,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         contrast = _check_range(
             self.contrast_range, "contrast_range", allow_none=True, lower_open=True
         )
+        gamma = _check_range(self.gamma_range, "gamma_range", allow_none=True, lower_open=True)
         if not isinstance(self.fill_mode, str) or self.fill_mode not in BORDERS:
             raise ValueError(
                 f"fill_mode must be one of {sorted(BORDERS)}; got {self.fill_mode!r}."
@@ -358,4 +377,5 @@ class Augmenter(TransformerMixin, BaseEstimator):
             border=BORDERS[self.fill_mode],
             cval=int(cval),
             n_threads=int(effective_n_jobs(n_jobs)),
+            gamma=gamma,
         )

@@ -1,7 +1,7 @@
 """Per-image warp kernels of :class:`~xraynet.augmentation.Augmenter` (private).
 
 One composed affine map per image (``cv2.warpAffine`` on uint8, inverse map,
-bilinear) and one 256-entry lookup table for brightness / contrast.
+bilinear) and one 256-entry lookup table for brightness / contrast / gamma.
 """
 
 from dataclasses import dataclass
@@ -19,6 +19,10 @@ BORDERS = {
 # brightness, contrast (always all eight, so one parameter never shifts the
 # random stream of another)
 N_DRAWS = 8
+# column of the gamma draw: an extra ``rng.random(n)`` made after the N_DRAWS
+# block, and only when gamma_range is set, so every seed gives the same output
+# as before gamma existed for the other parameters
+GAMMA_DRAW = N_DRAWS
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Params:
     border: int
     cval: int
     n_threads: int
+    gamma: tuple = None
 
 
 # identity / pure flip are done without interpolation (exact copies)
@@ -73,9 +78,21 @@ def affine_matrices(draws, h, w, p):
     return m, kinds
 
 
+def draw(rng, n, p):
+    """All uniform draws of one batch, shape (n, N_DRAWS) or (n, N_DRAWS + 1)."""
+    draws = rng.random((n, N_DRAWS))
+    if p.gamma is not None:
+        draws = np.column_stack([draws, rng.random(n)])
+    return draws
+
+
 def lookup_tables(draws, X, p):
-    """Per-image uint8 LUTs for brightness then contrast, or None."""
-    if p.brightness is None and p.contrast is None:
+    """Per-image uint8 LUTs for brightness, then contrast, then gamma; or None.
+
+    Gamma acts last, on the clipped 0-255 levels: ``255 * (v / 255) ** g``, so
+    black and white stay fixed and ``g > 1`` darkens the mid-tones.
+    """
+    if p.brightness is None and p.contrast is None and p.gamma is None:
         return None
     n = X.shape[0]
     b = np.ones(n)
@@ -88,6 +105,10 @@ def lookup_tables(draws, X, p):
         c = lo + (hi - lo) * draws[:, 7]
         mean = X.reshape(n, -1).mean(axis=1) * b
         levels = mean[:, None] + c[:, None] * (levels - mean[:, None])
+    if p.gamma is not None:
+        lo, hi = p.gamma
+        g = lo + (hi - lo) * draws[:, GAMMA_DRAW]
+        levels = 255.0 * (np.clip(levels, 0.0, 255.0) / 255.0) ** g[:, None]
     return np.clip(np.rint(levels), 0, 255).astype(np.uint8)
 
 

@@ -204,6 +204,60 @@ def test_brightness_and_contrast_lookup(X28):
     assert out[:, 0, 0].max() == 0
 
 
+def test_gamma_above_one_darkens_mid_tones(X28):
+    levels = np.arange(256.0)
+    out = Augmenter(**NO_GEOMETRY, gamma_range=(2.0, 2.0)).augment(X28, 0)
+    expected = np.rint(255.0 * (levels / 255.0) ** 2.0).astype(np.uint8)[X28]
+    np.testing.assert_array_equal(out, expected)
+    mid = (X28 > 60) & (X28 < 200)
+    assert np.all(out[mid] < X28[mid])
+    assert np.all(out[X28 == 0] == 0) and np.all(out[X28 == 255] == 255)
+    assert out.mean() < X28.mean() - 20
+    bright = Augmenter(**NO_GEOMETRY, gamma_range=(0.5, 0.5)).augment(X28, 0)
+    assert np.all(bright[mid] > X28[mid])
+
+
+def test_gamma_drawn_per_image_within_range(X28):
+    lo, hi = 0.6, 1.6
+    out = Augmenter(**NO_GEOMETRY, gamma_range=(lo, hi)).augment(X28, 3).astype(int)
+    levels = np.arange(256.0) / 255.0
+    darkest = np.rint(255.0 * levels ** hi).astype(int)[X28]
+    lightest = np.rint(255.0 * levels ** lo).astype(int)[X28]
+    assert np.all((darkest <= out) & (out <= lightest))
+    means = out.reshape(len(out), -1).mean(axis=1) - X28.reshape(len(X28), -1).mean(axis=1)
+    assert means.min() < -5 and means.max() > 5  # some images darker, some brighter
+
+
+def test_gamma_composes_with_brightness_and_contrast(X28):
+    out = Augmenter(**NO_GEOMETRY, brightness_range=(1.2, 1.2), contrast_range=(0.8, 0.8),
+                    gamma_range=(1.5, 1.5)).augment(X28, 0)
+    b = X28.astype(float) * 1.2
+    mean = X28.reshape(len(X28), -1).mean(axis=1)[:, None, None, None] * 1.2
+    v = np.clip(mean + 0.8 * (b - mean), 0, 255)
+    expected = np.clip(np.rint(255.0 * (v / 255.0) ** 1.5), 0, 255).astype(np.uint8)
+    # the table holds exactly these levels (rounding once, at the end)
+    assert np.abs(out.astype(int) - expected).max() <= 1
+    assert np.mean(out != expected) < 0.01
+
+
+def test_gamma_deterministic_and_keeps_other_draws(X150):
+    params = dict(rotation_range=20, zoom_range=0.1, horizontal_flip=True,
+                  brightness_range=(0.8, 1.2), contrast_range=(0.9, 1.1))
+    aug = Augmenter(**params, gamma_range=(0.7, 1.4), random_state=4)
+    first = aug.fit_transform(X150)
+    np.testing.assert_array_equal(first, clone(aug).fit_transform(X150))
+    np.testing.assert_array_equal(first, clone(aug).set_params(n_jobs=2).fit_transform(X150))
+    assert not np.array_equal(first, clone(aug).set_params(random_state=5).fit_transform(X150))
+    # gamma gets its own draw: with gamma fixed at 1 the output is that of the
+    # same seed without gamma (the geometry and brightness draws do not move)
+    np.testing.assert_array_equal(
+        Augmenter(**params, gamma_range=(1.0, 1.0), random_state=4).fit_transform(X150),
+        Augmenter(**params, random_state=4).fit_transform(X150),
+    )
+    assert Augmenter().get_params()["gamma_range"] is None
+    assert clone(aug).get_params()["gamma_range"] == (0.7, 1.4)
+
+
 # ------------------------------------------------------------ sklearn integration
 class _Recorder(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
@@ -271,6 +325,12 @@ def test_sklearn_tags():
     ("brightness_range", (0.0, 1.0)),
     ("brightness_range", 0.5),
     ("contrast_range", (-1, 1)),
+    ("gamma_range", (0.0, 1.0)),
+    ("gamma_range", (1.5, 0.5)),
+    ("gamma_range", 1.2),
+    ("gamma_range", (1.0, float("inf"))),
+    ("gamma_range", ("0.8", "1.2")),
+    ("gamma_range", (0.8, 1.0, 1.2)),
     ("fill_mode", "mirror"),
     ("cval", 300),
     ("n_jobs", 0),
