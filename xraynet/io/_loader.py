@@ -13,7 +13,14 @@ from ..utils import check_image_array
 from ._errors import ImageLoadError
 from ._intensity import check_intensity, normalize_intensity
 from ._masks import apply_mask, check_mask_mode, read_mask
-from ._readers import DEFAULT_MAX_PIXELS, check_color, check_max_pixels, load_image
+from ._readers import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    check_color,
+    check_max_bytes,
+    check_max_pixels,
+    load_image,
+)
 
 __all__ = ["ImageLoader"]
 
@@ -197,7 +204,14 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         Show a tqdm progress bar while loading files.
     max_pixels : int or None, default=100_000_000
         Refuse files whose header announces more pixels than this (decompression
-        bombs); None disables the check.
+        bombs); None disables the check. Formats without a size field that
+        xraynet parses (GIF, WebP, PNM, ...) are sized by Pillow's header
+        parsers, so they too are refused before decoding.
+    max_bytes : int or None, default=536_870_912 (512 MiB)
+        Refuse files larger than this many bytes (checked with ``fstat``
+        before reading). None disables the check. Whatever the limit, only
+        regular files are read: a FIFO, socket or device (``/dev/zero``) is
+        refused without blocking.
     mask_mode : {None, "crop", "zero"}, default=None
         Use a lung mask per image. ``X`` then has two columns, ``[image path,
         mask path]`` (a 2-column DataFrame such as ``table[["path",
@@ -273,6 +287,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=False,
         max_pixels=DEFAULT_MAX_PIXELS,
+        max_bytes=DEFAULT_MAX_BYTES,
         mask_mode=None,
         mask_margin=0.05,
         intensity=None,
@@ -283,6 +298,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.max_pixels = max_pixels
+        self.max_bytes = max_bytes
         self.mask_mode = mask_mode
         self.mask_margin = mask_margin
         self.intensity = intensity
@@ -291,6 +307,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         height, width = _check_size(self.size)
         channels = check_color(self.color)
         max_pixels = check_max_pixels(self.max_pixels)
+        check_max_bytes(self.max_bytes)
         n_jobs = self.n_jobs
         if n_jobs is not None and (
             not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0
@@ -352,9 +369,11 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
         def work(i):
             if masks is None:
-                img, factor = load_image(paths[i], channels, max_pixels, (height, width))
+                img, factor = load_image(
+                    paths[i], channels, max_pixels, (height, width), self.max_bytes
+                )
             else:
-                img, factor = load_image(paths[i], channels, max_pixels)
+                img, factor = load_image(paths[i], channels, max_pixels, None, self.max_bytes)
                 label = read_mask(masks[i], img.shape[:2], image_path=paths[i])
                 img = apply_mask(img, label, self.mask_mode, float(self.mask_margin))
             out[i] = _resize(img, height, width, self.keep_aspect, factor, self.intensity)

@@ -3,21 +3,27 @@
 Formats: JPEG, PNG (8 and 16 bit), BMP, TIFF and whatever else OpenCV decodes,
 plus DICOM through pydicom. Headers are parsed here (cheaply, from the bytes)
 to reject decompression bombs before decoding, to detect truncated files and
-to let large JPEGs be decoded at a reduced size (DCT scaling).
+to let large JPEGs be decoded at a reduced size (DCT scaling). Formats without
+a parser here (GIF, WebP, PNM, ...) have their size read by Pillow's header
+parsers, still before decoding. Only regular files are opened (never a FIFO or
+a device), and never more than ``max_bytes`` of them.
 """
 
 import io
 import os
+import stat
 import struct
+import threading
 
 import cv2
 import numpy as np
 
 from ._errors import ImageLoadError
 
-__all__ = ["read_image", "DEFAULT_MAX_PIXELS"]
+__all__ = ["read_image", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_BYTES"]
 
 DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_BYTES = 512 * 1024**2  # 512 MiB
 _COLORS = {"grayscale": 1, "rgb": 3}
 _DICOM_EXTENSIONS = (".dcm", ".dicom")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -59,6 +65,17 @@ def check_max_pixels(max_pixels):
     ) or max_pixels < 1:
         raise ValueError(f"max_pixels must be a positive int or None; got {max_pixels!r}.")
     return int(max_pixels)
+
+
+def check_max_bytes(max_bytes):
+    """Validate ``max_bytes`` (a positive int or None)."""
+    if max_bytes is None:
+        return None
+    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(
+        max_bytes, (int, np.integer)
+    ) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive int or None; got {max_bytes!r}.")
+    return int(max_bytes)
 
 
 # ----------------------------------------------------------------- headers
@@ -127,6 +144,42 @@ def _sniff(data, path):
     return None, None, None, None
 
 
+_PIL_LOCK = threading.Lock()
+_PIL_READY = False
+
+
+def _pil_size(data):
+    """(height, width) from the header of a format Pillow knows, or (None, None).
+
+    Runs Pillow's header parsers only (``Image.open`` is lazy) and not its own
+    decompression-bomb check, which would warn or raise with Pillow's limit
+    instead of ``max_pixels``. No pixel data are decoded.
+    """
+    global _PIL_READY
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return None, None
+    if not _PIL_READY:
+        with _PIL_LOCK:  # Image.init() imports every plugin once
+            Image.init()
+            _PIL_READY = True
+    prefix = data[:16]
+    for fmt in list(Image.ID):
+        factory, accept = Image.OPEN.get(fmt, (None, None))
+        if factory is None or accept is None:  # no magic check: would guess at anything
+            continue
+        try:
+            if accept(prefix) is not True:
+                continue
+            im = factory(io.BytesIO(data), "")
+            w, h = im.size
+            return int(h), int(w)
+        except Exception:  # not this format after all, or a corrupt header
+            continue
+    return None, None
+
+
 def _check_pixels(path, h, w, max_pixels, frames=1):
     if max_pixels is not None and h and w and h * w * frames > max_pixels:
         raise ImageLoadError(
@@ -138,26 +191,36 @@ def _check_pixels(path, h, w, max_pixels, frames=1):
 
 
 # ----------------------------------------------------------------- pixels
-def _to_uint8(img):
+def _to_uint8(img, path="<array>"):
     """Scale a decoded array of any dtype to uint8 without wrap-around.
 
     uint16 is mapped full-range (0 -> 0, 65535 -> 255, i.e. value / 257
     rounded); other integer and float arrays are min-max scaled, except floats
-    already within [0, 1], which are multiplied by 255.
+    already within [0, 1], which are multiplied by 255. NaN or infinite values
+    raise ImageLoadError (they have no grey level).
     """
     if img.dtype == np.uint8:
         return img
     if img.dtype == np.uint16:
         return ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
     arr = img.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
+    _check_finite(arr, path)
     lo, hi = float(arr.min()), float(arr.max())
     if img.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
         return np.rint(arr * 255.0).astype(np.uint8)
     if hi <= lo:
         return np.zeros(arr.shape, np.uint8)
     return np.rint((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def _check_finite(arr, path):
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ImageLoadError(
+            path,
+            f"{int(bad.sum())} of {arr.size} pixel values are NaN or infinite "
+            "(a float image with missing data; they have no grey level)",
+        )
 
 
 def _to_channels(img, channels):
@@ -197,12 +260,13 @@ def _read_dicom(data, path, channels, max_pixels):
         raise ImageLoadError(path, f"cannot decode DICOM: {exc}") from exc
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if arr.ndim == 3:  # colour DICOM; pydicom converts YBR to RGB
-        rgb = _to_uint8(arr)
+        rgb = _to_uint8(arr, path)
         if channels == 3:
             return np.ascontiguousarray(rgb)
         return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)[:, :, None]
     arr = apply_voi_lut(apply_modality_lut(arr, ds), ds)
     arr = np.asarray(arr, dtype=np.float64)
+    _check_finite(arr, path)
     lo, hi = float(arr.min()), float(arr.max())
     out = np.zeros(arr.shape, np.uint8) if hi <= lo else np.rint(
         (arr - lo) * (255.0 / (hi - lo))
@@ -224,42 +288,127 @@ def _reduction(h, w, min_shape):
     return 1
 
 
-def _read_file(path):
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+# O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _not_regular(path, mode):
+    if stat.S_ISDIR(mode):
+        return ImageLoadError(path, "is a directory, not a file")
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    return ImageLoadError(path, f"is {kind}, not a regular file")
+
+
+def _read_file(path, max_bytes=DEFAULT_MAX_BYTES):
+    """All bytes of the regular file ``path`` (at most ``max_bytes``)."""
     try:
-        if os.path.isdir(path):
-            raise ImageLoadError(path, "is a directory, not a file")
-        with open(path, "rb") as f:
-            data = f.read()
+        st = os.stat(path)  # follows symlinks; never opens or blocks
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(path, st.st_mode)
+        fd = os.open(path, _OPEN_FLAGS)
+        try:
+            st = os.fstat(fd)  # the file actually opened (no swap since stat)
+            if not stat.S_ISREG(st.st_mode):
+                raise _not_regular(path, st.st_mode)
+            if max_bytes is not None and st.st_size > max_bytes:
+                raise ImageLoadError(
+                    path,
+                    f"file is {st.st_size:,} bytes, above max_bytes={max_bytes:,} (raise "
+                    "max_bytes if the file is genuine)",
+                )
+            with os.fdopen(os.dup(fd), "rb", buffering=0) as f:
+                # read(n) allocates n bytes up front: ask for the size, not the cap
+                data = f.read(st.st_size + 1)
+                if len(data) > st.st_size:  # grew, or reports no size (/proc): go on
+                    more = max_bytes + 1 - len(data) if max_bytes is not None else -1
+                    data += f.read(more) if more else b""
+        finally:
+            os.close(fd)
     except FileNotFoundError as exc:
         raise ImageLoadError(path, "file not found") from exc
     except OSError as exc:
         raise ImageLoadError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    if max_bytes is not None and len(data) > max_bytes:  # grew while being read
+        raise ImageLoadError(path, f"file is larger than max_bytes={max_bytes:,} bytes")
     if not data:
         raise ImageLoadError(path, "file is empty (0 bytes)")
     return data
 
 
-def load_image(path, channels, max_pixels, min_shape=None):
+def _has_grey_corner(img):
+    """True if a corner pixel is exactly mid-grey (128) in every channel.
+
+    libjpeg leaves the MCUs after a premature end of the entropy-coded data
+    at zero coefficients, i.e. exactly 128. They are the last MCUs of the
+    scan, so the bottom-right corner is among them (another corner after an
+    EXIF rotation).
+    """
+    corners = img[[0, 0, -1, -1], [0, -1, 0, -1]]  # (4, channels) or (4,)
+    return bool((corners.reshape(4, -1) == 128).all(axis=1).any())
+
+
+def _jpeg_is_cut(data, eoi, flag, decoded=None):
+    """Whether libjpeg ran out of entropy-coded data before the end of the scan.
+
+    OpenCV only prints libjpeg's "Corrupt JPEG data: premature end of data
+    segment" warning: it decodes the missing bits as zeros and leaves the
+    blocks after them at zero (grey). With bytes inserted before the end
+    marker, a cut stream decodes them instead, so the picture changes; a
+    complete stream never uses bits past its last code (look-ahead bits are
+    peeked, never consumed), so nothing changes. ``decoded`` is ``data`` already decoded with ``flag``, if at hand.
+    """
+    a = decoded if decoded is not None else cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    # zero bits always form a valid Huffman code (the first canonical code),
+    # so zero bytes decode as further blocks wherever blocks are missing; only
+    # a cut inside the very last block decodes them like libjpeg's zero-fill,
+    # which 0x55 bytes (if they happen to be a valid code there) then reveal
+    for pad in (b"\x00", b"\x55"):
+        padded = data[:eoi] + pad * 4096 + data[eoi:]
+        b = cv2.imdecode(np.frombuffer(padded, np.uint8), flag)
+        if a is None or b is None or a.shape != b.shape or not np.array_equal(a, b):
+            return True
+    return False
+
+
+def load_image(path, channels, max_pixels, min_shape=None, max_bytes=DEFAULT_MAX_BYTES):
     """Decode ``path``; return (uint8 (h, w, channels) RGB/grey, reduction factor).
 
     With ``min_shape=(H, W)`` a large JPEG may be decoded at 1/2, 1/4 or 1/8 of
     its size (the returned factor), never below ``REDUCE_MARGIN`` x the target.
     """
-    data = _read_file(path)
+    data = _read_file(path, max_bytes)
     if data[128:132] == b"DICM":
         return _read_dicom(data, path, channels, max_pixels), 1
     fmt, h, w, sos = _sniff(data, path)
     if fmt is None and os.fspath(path).lower().endswith(_DICOM_EXTENSIONS):
         return _read_dicom(data, path, channels, max_pixels), 1  # DICOM without preamble
+    if max_pixels is not None and not (h and w):  # GIF, WebP, PNM, ...: ask Pillow
+        h, w = _pil_size(data)
     _check_pixels(path, h, w, max_pixels)
     buf = np.frombuffer(data, np.uint8)
     k = 1
     try:
         if fmt == "jpeg":
-            if data.rfind(b"\xff\xd9", sos) < 0:
+            eoi = data.rfind(b"\xff\xd9", sos)
+            if eoi < 0:
                 raise ImageLoadError(path, "truncated JPEG (no end-of-image marker)")
             k = _reduction(h, w, min_shape)
             img = cv2.imdecode(buf, _REDUCED_FLAGS[(channels, k)])
+            if img is not None and _has_grey_corner(img) and _jpeg_is_cut(
+                data, eoi, _REDUCED_FLAGS[(1, k)], img if img.ndim == 2 else None
+            ):
+                raise ImageLoadError(
+                    path,
+                    "truncated JPEG (the image data end before the last block; libjpeg "
+                    "would fill the rest with grey)",
+                )
             if img is not None and img.ndim == 3 and channels == 3:
                 img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
             elif img is not None and img.ndim == 2:
@@ -269,7 +418,7 @@ def load_image(path, channels, max_pixels, min_shape=None):
                 raise ImageLoadError(path, "truncated PNG (no IEND chunk)")
             img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
             if img is not None:
-                img = _to_channels(_to_uint8(img), channels)
+                img = _to_channels(_to_uint8(img, path), channels)
     except cv2.error as exc:
         raise ImageLoadError(path, f"OpenCV cannot decode it: {exc.err or exc}") from exc
     if img is None or img.size == 0:
@@ -280,7 +429,8 @@ def load_image(path, channels, max_pixels, min_shape=None):
     return img, k
 
 
-def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS):
+def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS,
+               max_bytes=DEFAULT_MAX_BYTES):
     """Read one image file as a ``uint8`` array of shape (height, width, channels).
 
     Parameters
@@ -296,6 +446,9 @@ def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS):
     max_pixels : int or None, default=100_000_000
         Refuse images with more pixels than this, checked from the header
         before decoding (protects against decompression bombs). None disables.
+    max_bytes : int or None, default=536_870_912 (512 MiB)
+        Refuse files larger than this many bytes, checked before reading.
+        None disables.
 
     Returns
     -------
@@ -304,8 +457,10 @@ def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS):
     Raises
     ------
     ImageLoadError
-        Missing, empty, truncated, corrupt or non-image file, a directory, or an
-        image above ``max_pixels``; the message names the file and the reason.
+        Missing, empty, truncated, corrupt or non-image file, a directory or
+        another file that is not a regular file (FIFO, device, socket), a file
+        above ``max_bytes``, an image above ``max_pixels``, or a float image
+        with NaN or infinite values; the message names the file and the reason.
 
     Notes
     -----
@@ -314,7 +469,17 @@ def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS):
       16 bits therefore looks dark; rescale it yourself if needed.
     - Other integer and float types are min-max scaled (floats already in
       [0, 1] are multiplied by 255).
+    - NaN or infinite values in float images raise ImageLoadError.
     - An alpha channel is composited onto black.
+    - The pixel count is checked from the header before decoding, for every
+      format: JPEG, PNG, BMP, TIFF and DICOM are parsed here, others (GIF,
+      WebP, PNM, ...) by Pillow's header parsers.
+    - A JPEG whose image data end early but which still has an end marker
+      (libjpeg only warns "premature end of data segment" and fills the rest
+      with grey) raises ImageLoadError. The check costs nothing unless a
+      corner of the decoded image is exactly grey 128, when the file is
+      decoded a second time. (A progressive JPEG cut within its refinement
+      scans decodes blurry, not grey, and is not detected.)
     - DICOM: the modality LUT (rescale slope/intercept) and the VOI LUT or
       window are applied, the result is min-max scaled to 0-255, and
       ``MONOCHROME1`` images are inverted so that bone is bright.
@@ -328,6 +493,7 @@ def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS):
     """
     channels = check_color(color)
     max_pixels = check_max_pixels(max_pixels)
+    max_bytes = check_max_bytes(max_bytes)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path-like object; got {type(path).__name__}.")
-    return load_image(path, channels, max_pixels)[0]
+    return load_image(path, channels, max_pixels, max_bytes=max_bytes)[0]

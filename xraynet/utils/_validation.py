@@ -21,8 +21,9 @@ def check_image_array(X, *, name="X", min_size=None, channels=(1, 3), copy=False
     ----------
     X : array-like of shape (n_samples, height, width) or (n_samples, height, width, channels)
         Images. ``uint8`` is used as is. Integer arrays must lie in [0, 255].
-        Float arrays must be finite and lie either in [0, 1] (scaled by 255)
-        or in [0, 255]; they are rounded to ``uint8``.
+        Float arrays must be finite (NaN or infinite values raise
+        ValueError, they are never replaced silently) and lie either in
+        [0, 1] (scaled by 255) or in [0, 255]; they are rounded to ``uint8``.
     name : str, default="X"
         Name of the argument, used in error messages.
     min_size : int or None, default=None
@@ -89,8 +90,16 @@ def check_image_array(X, *, name="X", min_size=None, channels=(1, 3), copy=False
             )
         return arr.astype(np.uint8)
     if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite pixel values.")
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad = ~finite
+            n_bad = int(bad.sum())
+            first = int(np.flatnonzero(bad.reshape(len(arr), -1).any(axis=1))[0])
+            raise ValueError(
+                f"{name} contains {n_bad} NaN or infinite pixel value"
+                f"{'s' if n_bad > 1 else ''} (first in image {first}); they have no "
+                "grey level. Replace them first, e.g. with np.nan_to_num(X, nan=0.0)."
+            )
         lo, hi = float(arr.min()), float(arr.max())
         if lo >= 0.0 and hi <= 1.0:
             return np.rint(arr * 255.0).astype(np.uint8)
