@@ -197,5 +197,7 @@ def build_transfer(input_shape, n_outputs, *, backbone="mobilenetv2", weights=No
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     activation = "sigmoid" if n_outputs == 1 else "softmax"
-    outputs = layers.Dense(n_outputs, activation=activation, name="predictions")(x)
+    # float32 output (probabilities, loss) under any dtype policy
+    outputs = layers.Dense(n_outputs, activation=activation, name="predictions",
+                           dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"xraynet_{backbone.lower()}")

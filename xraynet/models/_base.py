@@ -21,13 +21,17 @@ Extension API for subclasses (keep these names stable):
 * ``__init__``: explicit keyword parameters (no ``**kwargs``) storing the
   common parameters (``epochs, batch_size, learning_rate, optimizer,
   augmentation, class_weight, validation_fraction, early_stopping,
-  random_state, verbose``) plus the subclass's own, unchanged.
+  precision, random_state, verbose``) plus the subclass's own, unchanged.
 * ``_build_network(self, input_shape, n_outputs) -> keras.Model``
   (required): uncompiled; float input holding 0-255 values, rescaling
   inside; ``n_outputs == 1`` -> one sigmoid unit (positive class
   ``classes_[1]``), else ``n_outputs`` softmax units. Custom layers must be
   registered with ``keras.saving.register_keras_serializable`` (no
-  ``Lambda``) so that ``.keras`` files load with ``safe_mode=True``.
+  ``Lambda``) so that ``.keras`` files load with ``safe_mode=True``. It is
+  called under the ``precision``'s Keras dtype policy (layers created
+  without ``dtype`` take it); build the output layer with
+  ``dtype="float32"`` so that probabilities and the loss stay float32 (a
+  non-float32 output gets a float32 cast layer appended).
 * ``_min_input_size`` (class attribute or property): smallest height/width.
 * ``_check_params(self)``: extend with ``super()._check_params()`` first.
 * ``_callbacks(self, has_validation) -> list`` of Keras callbacks: extend
@@ -38,6 +42,7 @@ Extension API for subclasses (keep these names stable):
 
 import threading
 from numbers import Integral, Real
+
 
 import keras
 import numpy as np
@@ -58,8 +63,24 @@ from ._fit_plumbing import (
     never,
     seeded_keras,
 )
+from ._inference import inference_function
+from ._precision import check_precision, precision_scope, resolve_precision
 
 __all__ = ["BaseImageClassifier"]
+
+def _float32_outputs(model):
+    """``model`` itself when its outputs are float32, else with a float32 cast appended.
+
+    The xraynet networks build their output layer with ``dtype="float32"``;
+    this is the safety net for subclasses that do not.
+    """
+    if all(keras.backend.standardize_dtype(t.dtype) == "float32" for t in model.outputs):
+        return model
+    outputs = [keras.layers.Activation("linear", dtype="float32", name=f"float32_output_{i}")(t)
+               for i, t in enumerate(model.outputs)]
+    return keras.Model(model.inputs, outputs[0] if len(outputs) == 1 else outputs,
+                       name=model.name)
+
 
 class BaseImageClassifier(KerasClassifier):
     """Base class of the xraynet Keras image classifiers (not used directly).
@@ -93,6 +114,14 @@ class BaseImageClassifier(KerasClassifier):
         Stop when the validation loss (training loss without validation
         data) stops improving and restore the best weights; an int gives the
         patience (``True`` means 3).
+    precision : {"auto", "float32", "bfloat16", "mixed_float16"}
+        Numerical precision of the network, applied as a Keras dtype policy
+        to its layers only (Keras' global policy is left alone).
+        ``"bfloat16"`` is Keras' ``"mixed_bfloat16"`` (bfloat16 compute,
+        float32 variables), ``"mixed_float16"`` is for GPUs; the output
+        layer and the loss are float32 in every case. ``"auto"`` picks
+        ``"bfloat16"`` on CPUs with AVX-512 BF16 / AMX and on GPUs of compute
+        capability >= 8, else ``"float32"`` (``precision_`` tells which).
     random_state : int, RandomState or None
         Seeds Keras, the split, shuffling and augmentation and enables
         TensorFlow op determinism during ``fit``: two fits on CPU give
@@ -113,10 +142,17 @@ class BaseImageClassifier(KerasClassifier):
         ``(height, width, channels)`` of the training images.
     history_ : dict of str -> list of float
         Keras metrics per epoch, including ``"learning_rate"``.
+    precision_ : str
+        The precision used: ``"float32"``, ``"bfloat16"`` or
+        ``"mixed_float16"`` (``precision`` with ``"auto"`` resolved).
     """
 
     #: Smallest height/width the network accepts (None: no limit).
     _min_input_size = None
+
+    #: Augment training batch k+1 in a background thread while Keras trains
+    #: on batch k (see ``ImageBatches``); results do not depend on it.
+    _prefetch_batches = True
 
     def __init__(
         self,
@@ -128,6 +164,7 @@ class BaseImageClassifier(KerasClassifier):
         class_weight=None,
         validation_fraction=0.1,
         early_stopping=False,
+        precision="auto",
         random_state=None,
         verbose=0,
     ):
@@ -141,6 +178,7 @@ class BaseImageClassifier(KerasClassifier):
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -181,6 +219,12 @@ class BaseImageClassifier(KerasClassifier):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
+
+    def __getstate__(self):
+        # the traced prediction function is a cache: rebuilt on demand
+        state = dict(super().__getstate__())
+        state.pop("_predict_cache", None)
+        return state
 
     # ------------------------------------------------------------------
     # hooks for subclasses
@@ -229,6 +273,7 @@ class BaseImageClassifier(KerasClassifier):
                 "augmentation must be None or an xraynet.Augmenter (an object with "
                 f"augment(X, rng)), got {type(aug).__name__}."
             )
+        check_precision(self.precision)
 
     def _make_optimizer(self):
         return make_optimizer(self.optimizer, float(self.learning_rate))
@@ -325,15 +370,18 @@ class BaseImageClassifier(KerasClassifier):
         train_data = ImageBatches(
             X_train, y_train, w_train if use_weights else None,
             batch_size=self.batch_size, shuffle=True, augmenter=self.augmentation,
-            seed=seed,
+            seed=seed, prefetch=self._prefetch_batches,
         )
         val_data = None
         if val is not None:
             val_data = ImageBatches(X[val], y_fit[val], batch_size=self.batch_size)
 
+        precision = resolve_precision(self.precision)
         self._reset_keras_session()
         with seeded_keras(seed):
-            model = self._build_network(self.input_shape_, n_outputs)
+            with precision_scope(precision):
+                model = self._build_network(self.input_shape_, n_outputs)
+            model = _float32_outputs(model)
             model.compile(
                 optimizer=self._make_optimizer(),
                 loss=("binary_crossentropy" if n_outputs == 1
@@ -346,6 +394,7 @@ class BaseImageClassifier(KerasClassifier):
                 shuffle=False,  # ImageBatches reshuffles itself (seeded)
             )
         self.model_ = model
+        self.precision_ = precision
         self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
@@ -364,8 +413,50 @@ class BaseImageClassifier(KerasClassifier):
             )
         return X
 
+    #: Prediction batches hold about this many pixels (256 images at 150x150x1),
+    #: between 32 and 1024 images and never fewer than ``batch_size``.
+    _predict_batch_pixels = 256 * 150 * 150
+
+    def _predict_batch_size(self):
+        h, w, c = self.input_shape_
+        n = self._predict_batch_pixels // max(1, int(h) * int(w) * int(c))
+        return max(int(self.batch_size), min(1024, max(32, int(n))))
+
+    def _predict_function(self):
+        """The traced inference step of ``model_``: uint8 batch -> float32 outputs.
+
+        Traced once per network (the batch dimension is left free, so the
+        short last batch reuses the trace), with fused inference batch norms
+        (see ``_inference.py``), and cached on the estimator, keyed by the
+        network: refitting or assigning ``model_`` rebuilds it. The cache is
+        neither a parameter nor pickled.
+        """
+        model = self.model_
+        cache = self.__dict__.get("_predict_cache")
+        if cache is not None and cache[0] is model:
+            return cache[1]
+        infer = inference_function(model, self.input_shape_)
+        self._predict_cache = (model, infer)
+        return infer
+
+    def _raw_outputs(self, X):
+        """float32 network outputs for the validated uint8 images ``X``."""
+        infer = self._predict_function()
+        step = self._predict_batch_size()
+        if X.dtype != np.uint8:  # check_image_array returns uint8 images
+            X = X.astype(np.uint8)
+        parts = [infer(X[i:i + step]).numpy() for i in range(0, X.shape[0], step)]
+        if not parts:
+            return np.empty((0, int(self.model_.outputs[0].shape[-1])), dtype=np.float32)
+        return np.concatenate(parts)
+
     def predict_proba(self, X):
         """Class probabilities.
+
+        Runs one traced inference function per fitted network (no
+        per-call retracing, no Keras ``predict`` loop) on large batches
+        (about 256 images at 150 px, up to 1024 small ones), in the
+        network's ``precision_``; the network's output is float32.
 
         Parameters
         ----------
@@ -378,8 +469,7 @@ class BaseImageClassifier(KerasClassifier):
             Columns follow ``classes_``.
         """
         X = self._check_predict_input(X)
-        batches = ImageBatches(X, batch_size=max(int(self.batch_size), 32))
-        out = np.asarray(self.model_.predict(batches, verbose=0), dtype=np.float64)
+        out = self._raw_outputs(X).astype(np.float64)
         if out.shape[1] == 1:
             p = np.clip(out[:, 0], 0.0, 1.0)
             return np.column_stack([1.0 - p, p])

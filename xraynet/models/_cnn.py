@@ -63,6 +63,11 @@ class CNNClassifier(BaseImageClassifier):
     early_stopping : bool or int, default=False
         Stop when the validation loss stops improving (int: patience,
         ``True``: 3) and restore the best weights.
+    precision : {"auto", "float32", "bfloat16", "mixed_float16"}, default="auto"
+        Compute precision of the network (a Keras dtype policy on its layers
+        only; variables, output and loss stay float32). ``"auto"`` is
+        ``"bfloat16"`` on CPUs with AVX-512 BF16 / AMX and GPUs of compute
+        capability >= 8, else ``"float32"``; ``precision_`` tells which.
     random_state : int, RandomState or None, default=None
         Seed for weights, split, shuffling, dropout and augmentation; an int
         makes CPU training reproducible.
@@ -127,7 +132,9 @@ class CNNClassifier(BaseImageClassifier):
         x = layers.Dense(128, activation="relu")(x)
         x = layers.Dropout(0.2)(x)
         if n_outputs == 1:
-            outputs = layers.Dense(1, activation="sigmoid", name="proba")(x)
+            outputs = layers.Dense(1, activation="sigmoid", name="proba",
+                                   dtype="float32")(x)
         else:
-            outputs = layers.Dense(n_outputs, activation="softmax", name="proba")(x)
+            outputs = layers.Dense(n_outputs, activation="softmax", name="proba",
+                                   dtype="float32")(x)
         return keras.Model(inputs, outputs, name="cnn")

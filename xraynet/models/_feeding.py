@@ -5,10 +5,18 @@ float32); each batch is cast to float32 only when Keras asks for it. The
 networks rescale by 1/255 themselves. Training batches are reshuffled every
 epoch and, when an augmenter is given, augmented freshly for every batch of
 every epoch. Validation and prediction batches are never augmented.
+
+While Keras trains on batch ``k``, a background thread already builds
+(gathers and augments) batch ``k + 1`` of the same epoch: NumPy's gather
+and OpenCV's warps release the GIL, so the input pipeline overlaps the
+training step instead of stalling it. Each batch is a pure function of
+``(seed, epoch, batch index)``, so prefetching changes no result.
 """
 
 import math
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -108,10 +116,15 @@ class ImageBatches(keras.utils.PyDataset):
         Seed of the shuffling and augmentation streams. Batch ``i`` of epoch
         ``e`` uses ``numpy.random.default_rng([seed, e, i])``, so the stream
         does not depend on the order in which Keras requests batches.
+    prefetch : bool
+        Build batch ``i + 1`` in a background thread while Keras consumes
+        batch ``i`` (only inside an epoch and only with an augmenter: plain
+        gathers are too cheap to be worth a thread hop). The thread lives
+        for one epoch.
     """
 
     def __init__(self, X, y=None, sample_weight=None, *, batch_size=32,
-                 shuffle=False, augmenter=None, seed=None):
+                 shuffle=False, augmenter=None, seed=None, prefetch=True):
         super().__init__(workers=1, use_multiprocessing=False)
         self.X = X
         self.y = y
@@ -119,12 +132,16 @@ class ImageBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.augmenter = augmenter
+        self.prefetch = bool(prefetch)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         self.seed = int(seed)
         self.epoch = 0
         self._in_epoch = False
         self._order = self._permutation()
+        self._lock = threading.Lock()
+        self._executor = None
+        self._pending = {}  # (epoch, index) -> Future of the batch
 
     def _permutation(self):
         n = self.X.shape[0]
@@ -139,17 +156,14 @@ class ImageBatches(keras.utils.PyDataset):
     def num_batches(self):
         return len(self)
 
-    def __getitem__(self, index):
-        if index < 0 or index >= len(self):
-            raise IndexError(f"batch {index} out of range [0, {len(self)})")
-        sl = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+    def _batch(self, order, epoch, index, augment):
+        """Batch ``index`` of epoch ``epoch``: a function of its arguments only."""
+        sl = order[index * self.batch_size:(index + 1) * self.batch_size]
         if self.shuffle:
             sl = np.sort(sl)  # faster gather; order inside a batch is irrelevant
         xb = self.X[sl]
-        if self.augmenter is not None and self._in_epoch:
-            # outside an epoch Keras only peeks at batches to infer their
-            # shape/dtype, which augmentation does not change
-            rng = np.random.default_rng([self.seed, self.epoch, int(index)])
+        if augment:
+            rng = np.random.default_rng([self.seed, epoch, int(index)])
             xb = self.augmenter.augment(xb, rng)
         xb = xb.astype(np.float32)
         if self.y is None:
@@ -158,10 +172,52 @@ class ImageBatches(keras.utils.PyDataset):
             return xb, self.y[sl]
         return xb, self.y[sl], self.sample_weight[sl]
 
+    def __getitem__(self, index):
+        if index < 0 or index >= len(self):
+            raise IndexError(f"batch {index} out of range [0, {len(self)})")
+        index = int(index)
+        # outside an epoch Keras only peeks at batches to infer their
+        # shape/dtype, which augmentation does not change
+        augment = self.augmenter is not None and self._in_epoch
+        if not (augment and self.prefetch):
+            return self._batch(self._order, self.epoch, index, augment)
+        epoch, order = self.epoch, self._order
+        with self._lock:
+            future = self._pending.pop((epoch, index), None)
+            nxt = index + 1
+            if nxt < len(self) and (epoch, nxt) not in self._pending:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        max_workers=1, thread_name_prefix="xraynet-prefetch")
+                self._pending[(epoch, nxt)] = self._executor.submit(
+                    self._batch, order, epoch, nxt, True)
+        if future is None:
+            return self._batch(order, epoch, index, True)
+        return future.result()
+
+    def _stop_prefetching(self):
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            executor, self._executor = self._executor, None
+        for future in pending.values():
+            future.cancel()
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.update(_lock=None, _executor=None, _pending={})
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def on_epoch_begin(self):
         self._in_epoch = True
 
     def on_epoch_end(self):
+        self._stop_prefetching()
         self._in_epoch = False
         self.epoch += 1
         self._order = self._permutation()

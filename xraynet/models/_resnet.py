@@ -81,9 +81,11 @@ def build_resnet(input_shape, n_outputs, *, width=16, depth=3, blocks=1, dropout
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     if n_outputs == 1:
-        outputs = layers.Dense(1, activation="sigmoid", name="predictions")(x)
+        outputs = layers.Dense(1, activation="sigmoid", name="predictions",
+                               dtype="float32")(x)
     else:
-        outputs = layers.Dense(n_outputs, activation="softmax", name="predictions")(x)
+        outputs = layers.Dense(n_outputs, activation="softmax",
+                               name="predictions", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="xraynet_resnet")
 
 
@@ -134,6 +136,11 @@ class ResNetClassifier(BaseImageClassifier):
     early_stopping : bool or int, default=False
         Stop when the validation loss stops improving (int: patience,
         ``True``: 3) and restore the best weights.
+    precision : {"auto", "float32", "bfloat16", "mixed_float16"}, default="auto"
+        Compute precision of the network (a Keras dtype policy on its layers
+        only; variables, output and loss stay float32). ``"auto"`` is
+        ``"bfloat16"`` on CPUs with AVX-512 BF16 / AMX and GPUs of compute
+        capability >= 8, else ``"float32"``; ``precision_`` tells which.
     random_state : int, RandomState or None, default=None
         Seed for weights, split, shuffling, dropout and augmentation; an int
         makes CPU training reproducible.
@@ -188,6 +195,7 @@ class ResNetClassifier(BaseImageClassifier):
         class_weight="balanced",
         validation_fraction=0.1,
         early_stopping=False,
+        precision="auto",
         random_state=None,
         verbose=0,
     ):
@@ -203,6 +211,7 @@ class ResNetClassifier(BaseImageClassifier):
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

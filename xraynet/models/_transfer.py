@@ -42,6 +42,9 @@ class _UnfreezeBackbone(keras.callbacks.Callback):
         for layer in base.layers:
             layer.trainable = id(layer) in keep
         optimizer = self.make_optimizer()
+        if model.dtype_policy.name == "mixed_float16":
+            # what compile() does for mixed_float16 networks
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
         model.optimizer = optimizer
         model.make_train_function(force=True)
@@ -117,6 +120,11 @@ default="mobilenetv2"
     early_stopping : bool or int, default=False
         Stop when the validation loss stops improving (int: patience,
         ``True``: 3) and restore the best weights.
+    precision : {"auto", "float32", "bfloat16", "mixed_float16"}, default="auto"
+        Compute precision of the network (a Keras dtype policy on its layers
+        only; variables, output and loss stay float32). ``"auto"`` is
+        ``"bfloat16"`` on CPUs with AVX-512 BF16 / AMX and GPUs of compute
+        capability >= 8, else ``"float32"``; ``precision_`` tells which.
     random_state : int, RandomState or None, default=None
         Seed for weights, split, shuffling, dropout and augmentation.
     verbose : int, default=0
@@ -173,6 +181,7 @@ default="mobilenetv2"
         class_weight="balanced",
         validation_fraction=0.1,
         early_stopping=False,
+        precision="auto",
         random_state=None,
         verbose=0,
     ):
@@ -192,6 +201,7 @@ default="mobilenetv2"
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

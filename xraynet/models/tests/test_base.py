@@ -55,7 +55,8 @@ def test_get_params_clone_and_nested_set_params():
     # only the constructor's parameters, nothing scikeras adds
     assert set(params) == {
         "epochs", "batch_size", "learning_rate", "optimizer", "augmentation",
-        "class_weight", "validation_fraction", "early_stopping", "random_state", "verbose",
+        "class_weight", "validation_fraction", "early_stopping", "precision", "random_state",
+        "verbose",
     }
     deep = clf.get_params()
     assert deep["augmentation__rotation_range"] == 5
