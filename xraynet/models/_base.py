@@ -164,7 +164,7 @@ class BaseImageClassifier(KerasClassifier):
         class_weight=None,
         validation_fraction=0.1,
         early_stopping=False,
-        precision="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):

@@ -136,7 +136,7 @@ class ResNetClassifier(BaseImageClassifier):
     early_stopping : bool or int, default=False
         Stop when the validation loss stops improving (int: patience,
         ``True``: 3) and restore the best weights.
-    precision : {"auto", "float32", "bfloat16", "mixed_float16"}, default="auto"
+    precision : {"auto", "float32", "bfloat16", "mixed_float16"}, default="float32"
         Compute precision of the network (a Keras dtype policy on its layers
         only; variables, output and loss stay float32). ``"auto"`` is
         ``"bfloat16"`` on CPUs with AVX-512 BF16 / AMX and GPUs of compute
@@ -195,7 +195,7 @@ class ResNetClassifier(BaseImageClassifier):
         class_weight="balanced",
         validation_fraction=0.1,
         early_stopping=False,
-        precision="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):

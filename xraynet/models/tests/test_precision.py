@@ -32,7 +32,7 @@ def bf16(images):
 
 @pytest.mark.parametrize("cls", [CNNClassifier, ResNetClassifier, TransferClassifier])
 def test_every_estimator_has_precision(cls):
-    assert cls().get_params()["precision"] == "auto"
+    assert cls().get_params()["precision"] == "float32"
     assert cls(precision="bfloat16").get_params()["precision"] == "bfloat16"
 
 
