@@ -123,9 +123,12 @@ def test_grid_search_on_dask_equals_in_process(client, small, in_process, name):
     # the images travel once per worker (scattered), never once per candidate
     assert all(n <= 1 for n in copies.values()), copies
     local = in_process[name].cv_results_
-    for key in ("mean_test_roc_auc", "mean_test_neg_log_loss", "split0_test_roc_auc",
-                "split1_test_neg_log_loss", "rank_test_roc_auc"):
+    for key in ("mean_test_roc_auc", "split0_test_roc_auc", "rank_test_roc_auc"):
         np.testing.assert_array_equal(remote.cv_results_[key], local[key], err_msg=key)
+    # the traced float32 inference step may round the last bit differently in another
+    # process (seen: 7e-7 relative); rankings and AUCs stay identical
+    for key in ("mean_test_neg_log_loss", "split1_test_neg_log_loss"):
+        np.testing.assert_allclose(remote.cv_results_[key], local[key], rtol=1e-5, err_msg=key)
     assert np.isfinite(remote.cv_results_["mean_test_roc_auc"]).all()
     if name == "cnn":  # the plugin cleared the Keras session between candidates
         cleared = client.run(lambda dask_worker: getattr(
