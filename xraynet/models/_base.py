@@ -41,11 +41,13 @@ Extension API for subclasses (keep these names stable):
 """
 
 import threading
+import warnings
 from numbers import Integral, Real
 
 
 import keras
 import numpy as np
+import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags, TargetTags
@@ -377,6 +379,12 @@ class BaseImageClassifier(KerasClassifier):
             val_data = ImageBatches(X[val], y_fit[val], batch_size=self.batch_size)
 
         precision = resolve_precision(self.precision)
+        if precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+            warnings.warn(
+                f"{type(self).__name__}(precision='mixed_float16') is meant for GPUs; "
+                "without one float16 is emulated and slow (use 'bfloat16' or 'auto').",
+                UserWarning, stacklevel=2,
+            )
         self._reset_keras_session()
         with seeded_keras(seed):
             with precision_scope(precision):

@@ -15,9 +15,10 @@ activations of the seed CNN. Inference here is:
   ``is_training=False``; bfloat16/float16 data with float32 statistics).
 
 Measured on the seed CNN at 150 px on 2 cores (AVX-512 BF16), 600 images,
-interleaved rounds: float32 1.11x and bfloat16 1.68x the traced Keras graph
-(2.1x with respect to float32), identical within 2e-8 (float32) / 5e-5
-(bfloat16) in probability.
+interleaved rounds, against the same traced Keras graph: fused batch norms
+1.11x (float32) and 1.68x (bfloat16); outputs equal within 2e-8 (float32) /
+5e-5 (bfloat16) in probability. ``benchmarks/bench_training.py`` compares
+``predict_proba`` with the seed's ``model.predict``.
 """
 
 import keras

@@ -233,3 +233,27 @@ def test_deterministic_fit_with_prefetching(images):
     p3 = NoPrefetch(**kw).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(p1, p2)
     np.testing.assert_array_equal(p1, p3)
+
+
+def test_mixed_float16_warns_without_gpu_and_scales_the_loss(images):
+    import tensorflow as tf
+
+    X, y = images
+
+    class Tiny(CNNClassifier):
+        def _build_network(self, input_shape, n_outputs):
+            inputs = keras.Input(shape=input_shape)
+            x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
+            return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid",
+                                                          dtype="float32")(x))
+
+    clf = Tiny(epochs=1, batch_size=8, precision="mixed_float16", random_state=0)
+    if tf.config.list_physical_devices("GPU"):
+        clf.fit(X, y)
+    else:
+        with pytest.warns(UserWarning, match="meant for GPUs"):
+            clf.fit(X, y)
+    assert clf.precision_ == "mixed_float16"
+    assert clf.model_.layers[2].compute_dtype == "float16"
+    assert isinstance(clf.model_.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert clf.predict_proba(X).shape == (40, 2)
