@@ -543,7 +543,7 @@ def save_model(estimator, path):
     zip) for scikit-learn objects that hold networks (a Pipeline ending in a
     CNN, a CalibratedClassifierCV or VotingClassifier around networks, a
     :class:`~xraynet.model_selection.ProbabilityEnsemble` of fold networks...).
-    See :mod:`xraynet.models._persistence` for the file layouts. Fitted
+    See the user guide on persistence for the file layouts. Fitted
     attributes (``classes_``, a ``threshold_`` set by hand...) are kept and
     the loaded estimator predicts bit-identical probabilities.
 

@@ -1,30 +1,16 @@
-"""The ``xraynet`` command line: ``xraynet compare`` and ``xraynet predict``.
-
-Only argparse and the public xraynet API; TensorFlow is imported lazily (by
-the models, when a command needs them) so that ``xraynet --help`` is fast.
-"""
+"""``xraynet compare``: cross-validate the zoo, evaluate the winner, write the results."""
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["main"]
+from ._common import (PROG, CLIError, _int, _json, _positive_int, _progress, _unwrap_loader,
+                      _version)
+from ._results import ResultsFolder
 
-PROG = "xraynet"
 _MODEL_STEM = "model"
-
-_MAIN_EPILOG = """\
-examples:
-  xraynet compare --dataset pneumoniamnist --out results
-  xraynet compare chest_xray/train --test chest_xray/test --size 64 --out results
-  xraynet predict results/model.xraynet chest_xray/test/NORMAL/IM-0001-0001.jpeg
-
-Data files are looked up in --data-home, else $XRAYNET_DATA, else ~/xraynet_data.
-Run 'xraynet COMMAND --help' for the options of a command.
-"""
 
 _COMPARE_EPILOG = """\
 models (--models, default: all):
@@ -55,66 +41,9 @@ examples:
   xraynet compare my_folder --cv 5 --size 128 --epochs 20 --n-jobs 2
 """
 
-_PREDICT_EPILOG = """\
-MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
-A model trained on a folder takes image files of any size and format; a model
-trained on PneumoniaMNIST gets the files resized to its input size.
-Output: a header, then one line per image: path, P(disease) (1 - P(normal)
-for several disease classes) and the predicted class at the model's stored
-decision threshold (--threshold to override). Pickle/joblib model files are
-refused unless --trust-pickle: unpickling runs any code the file contains.
-
-examples:
-  xraynet predict results/model.xraynet scan1.jpeg scan2.png
-  xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg
-"""
-
-
-class CLIError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line: ``xraynet: error: ...``."""
-
-    def error(self, message):
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-
-
-def _version():
-    from xraynet import __version__
-
-    return __version__
-
-
-def build_parser():
-    """The argparse parser of the ``xraynet`` command (for docs and tests)."""
+def add_compare_parser(sub, fmt):
+    """Register ``xraynet compare`` on the sub-parsers ``sub``."""
     from xraynet.model_selection import describe_models
-
-    fmt = argparse.RawDescriptionHelpFormatter
-    parser = _Parser(
-        prog=PROG, formatter_class=fmt, epilog=_MAIN_EPILOG,
-        description="Chest X-ray classification: compare models, predict images.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     models = "\n".join(f"  {k:<14} {v}" for k, v in describe_models().items())
     cmp = sub.add_parser(
@@ -160,37 +89,7 @@ def build_parser():
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     cmp.set_defaults(func=_cmd_compare)
 
-    pred = sub.add_parser(
-        "predict", formatter_class=fmt, epilog=_PREDICT_EPILOG,
-        help="classify image files with a saved model",
-        description="Print the predicted class and its probability for each image file.",
-    )
-    pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
-    pred.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
-    pred.add_argument("--size", type=_positive_int, metavar="PX",
-                      help="resize images to PX pixels for models that take arrays "
-                           "(default: the model's input size)")
-    pred.add_argument("--classes", metavar="A,B,...",
-                      help="class names, normal first (default: from metrics.json next "
-                           "to MODEL, else the labels)")
-    pred.add_argument("--threshold", type=float, metavar="T",
-                      help="decision threshold on P(disease) (default: the model's own, "
-                           "chosen by compare; 0.5 for other models)")
-    pred.add_argument("--format", choices=["tsv", "csv", "json"], default="tsv",
-                      help="output format (default: tsv)")
-    pred.add_argument("--trust-pickle", action="store_true",
-                      help="also load pickle/joblib model files. Unpickling runs any code "
-                           "the file contains: use only for files you made yourself")
-    pred.set_defaults(func=_cmd_predict)
-    return parser
-
-
-# --------------------------------------------------------------------------- compare
-
-
-def _progress(args, msg):
-    if not getattr(args, "quiet", False):
-        print(f"[xraynet] {msg}", file=sys.stderr, flush=True)
+    return cmp
 
 
 def _subsample(n_max, y, random_state, *arrays):
@@ -325,91 +224,6 @@ def _check_args(args):
                            f"choose from {', '.join(available_models())}")
 
 
-class ResultsFolder:
-    """Stage a run's results in a hidden sibling folder; publish them by renaming at the end.
-
-    ``with ResultsFolder(out) as staging:`` checks before any training that
-    ``out``'s parent can be written, refuses a second run on the same folder
-    while a first one holds its lock, and on success replaces ``out`` as a
-    whole, so a reader never sees a mix of two runs. An exception or Ctrl-C
-    leaves the previous results untouched and removes the staging folder.
-    """
-
-    def __init__(self, out):
-        self.out = Path(out)
-
-    def _lock(self):
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    pid = int(self.lock.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and _alive(pid):
-                    raise CLIError(f"--out {str(self.out)!r} is in use by another xraynet run "
-                                   f"(pid {pid}); wait for it to finish or choose another "
-                                   "--out") from None
-                self.lock.unlink(missing_ok=True)  # left by a run that died
-                continue
-            except OSError as exc:
-                raise CLIError(f"--out {str(self.out)!r} cannot be written: "
-                               f"{exc.strerror}") from None
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return
-        raise CLIError(f"--out {str(self.out)!r}: cannot take the lock {self.lock}")
-
-    def __enter__(self):
-        import tempfile
-
-        parent = self.out.absolute().parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CLIError(f"--out {str(self.out)!r} cannot be created: {exc.strerror}") from None
-        self.lock = parent / f".{self.out.name}.lock"
-        self._lock()
-        try:
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=parent))
-            umask = os.umask(0)
-            os.umask(umask)
-            self.staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would outlive the rename
-        except OSError as exc:
-            self.lock.unlink(missing_ok=True)
-            raise CLIError(f"--out {str(self.out)!r} cannot be written: {exc.strerror}") from None
-        return self.staging
-
-    def __exit__(self, exc_type, exc, tb):
-        import shutil
-
-        try:
-            if exc_type is not None:
-                shutil.rmtree(self.staging, ignore_errors=True)
-                return False
-            old = None
-            if self.out.exists():
-                old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
-                self.out.rename(old)
-            self.staging.rename(self.out)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            self.lock.unlink(missing_ok=True)
-        return False
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _cmd_compare(args):
     _check_args(args)
     with ResultsFolder(args.out) as staging:
@@ -497,27 +311,6 @@ def _compare_into(args, staging):
     return 0
 
 
-def _json(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _unwrap_loader(model, X):
-    """Decode path input once: (model taking arrays, arrays) for a loader pipeline."""
-    if not _takes_paths(model):
-        return model, X
-    from sklearn.pipeline import Pipeline
-
-    X = model.steps[0][1].transform(X)
-    rest = model.steps[1:]
-    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
-
-
 def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress):
     """report.html; a failure is reported, not fatal."""
     from xraynet.report import write_report
@@ -532,123 +325,3 @@ def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress)
         print(f"{PROG}: warning: report.html not written: {type(exc).__name__}: {msg}",
               file=sys.stderr)
         return None
-
-
-# --------------------------------------------------------------------------- predict
-
-
-def _takes_paths(model):
-    from xraynet.io import ImageLoader
-
-    return hasattr(model, "steps") and isinstance(model.steps[0][1], ImageLoader)
-
-
-def _class_names(args, model):
-    classes = [str(c) for c in getattr(model, "classes_", [])]
-    if args.classes:
-        names = [c.strip() for c in args.classes.split(",")]
-        if len(names) != len(classes):
-            raise CLIError(f"--classes names {len(names)} classes; the model has {len(classes)}")
-        return names
-    sidecar = Path(args.model).with_name("metrics.json")
-    if sidecar.is_file():
-        try:
-            names = json.loads(sidecar.read_text()).get("target_names")
-        except ValueError:
-            names = None
-        if names and len(names) == len(classes):
-            return [str(n) for n in names]
-    return classes
-
-
-def _cmd_predict(args):
-    import numpy as np
-
-    from xraynet.io import ImageLoader, ImageLoadError
-    from xraynet.utils import decision_threshold
-    from xraynet.models import load_model
-
-    path = Path(args.model)
-    if not path.exists():
-        raise CLIError(f"model file {args.model!r} does not exist")
-    try:
-        model = load_model(path, trusted=args.trust_pickle)
-    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise CLIError(f"cannot read model file {args.model!r}: {detail}") from exc
-    if not hasattr(model, "predict_proba"):
-        raise CLIError(f"{args.model!r} holds a {type(model).__name__}, not a classifier")
-    names = _class_names(args, model)
-    threshold = args.threshold if args.threshold is not None else decision_threshold(model)
-    loader = None
-    if not _takes_paths(model):
-        from xraynet.utils import fitted_input_shape
-
-        shape = fitted_input_shape(model)
-        size = args.size or (shape[:2] if shape else None)
-        if size is None:
-            raise CLIError("cannot tell the image size this model takes; give --size PX")
-        loader = ImageLoader(size=size, color="rgb" if shape and shape[2] == 3 else "grayscale")
-    rows, failed = [], []
-    for f in args.images:  # one file at a time: a bad file is reported, the others go on
-        try:
-            x = np.asarray([str(f)], dtype=object)
-            p = np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))[0]
-        except (ImageLoadError, OSError, ValueError) as exc:
-            failed.append(f)
-            print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}", file=sys.stderr)
-            continue
-        if len(p) == 2:
-            k = int(p[1] >= threshold)
-            rows.append({"path": str(f), "p_disease": float(p[1]), "predicted": names[k]})
-        else:
-            k = int(np.argmax(p))
-            rows.append({"path": str(f), "p_disease": float(1 - p[0]), "predicted": names[k]})
-    if args.format == "json":
-        print(json.dumps({"threshold": threshold, "predictions": rows}, indent=2))
-    else:
-        import csv
-
-        print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
-        writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
-                            lineterminator="\n")
-        writer.writerow(["path", "p_disease", "predicted"])
-        for r in rows:
-            writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
-    if failed:
-        print(f"{PROG}: {len(failed)} of {len(args.images)} image(s) could not be read",
-              file=sys.stderr)
-        return 1
-    return 0
-
-
-# --------------------------------------------------------------------------- main
-
-
-def main(argv=None):
-    """Entry point of the ``xraynet`` console script; returns the exit status."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except CLIError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
-        if os.environ.get("XRAYNET_DEBUG"):
-            raise
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"{PROG}: error: {msg} (set XRAYNET_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m xraynet.cli``."""
+
+import sys
+
+from ._main import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""What every ``xraynet`` sub-command shares: the parser class, user errors, helpers."""
+
+import argparse
+import sys
+
+PROG = "xraynet"
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line: ``xraynet: error: ...``."""
+
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _version():
+    from xraynet import __version__
+
+    return __version__
+
+
+def _progress(args, msg):
+    if not getattr(args, "quiet", False):
+        print(f"[xraynet] {msg}", file=sys.stderr, flush=True)
+
+
+def _json(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _takes_paths(model):
+    from xraynet.io import ImageLoader
+
+    return hasattr(model, "steps") and isinstance(model.steps[0][1], ImageLoader)
+
+
+def _unwrap_loader(model, X):
+    """Decode path input once: (model taking arrays, arrays) for a loader pipeline."""
+    if not _takes_paths(model):
+        return model, X
+    from sklearn.pipeline import Pipeline
+
+    X = model.steps[0][1].transform(X)
+    rest = model.steps[1:]
+    return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X

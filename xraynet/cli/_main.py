@@ -1,0 +1,58 @@
+"""The ``xraynet`` parser and entry point."""
+
+import argparse
+import os
+import sys
+
+from ._common import PROG, CLIError, _Parser, _version
+from ._compare import add_compare_parser
+from ._predict import add_predict_parser
+
+_MAIN_EPILOG = """\
+examples:
+  xraynet compare --dataset pneumoniamnist --out results
+  xraynet compare chest_xray/train --test chest_xray/test --size 64 --out results
+  xraynet predict results/model.xraynet chest_xray/test/NORMAL/IM-0001-0001.jpeg
+
+Data files are looked up in --data-home, else $XRAYNET_DATA, else ~/xraynet_data.
+Run 'xraynet COMMAND --help' for the options of a command.
+"""
+
+def build_parser():
+    """The argparse parser of the ``xraynet`` command (for docs and tests)."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog=PROG, formatter_class=fmt, epilog=_MAIN_EPILOG,
+        description="Chest X-ray classification: compare models, predict images.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    add_compare_parser(sub, fmt)
+    add_predict_parser(sub, fmt)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``xraynet`` console script; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except CLIError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
+        if os.environ.get("XRAYNET_DEBUG"):
+            raise
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"{PROG}: error: {msg} (set XRAYNET_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,128 @@
+"""``xraynet predict``: classify image files with a saved model."""
+
+import json
+import sys
+from pathlib import Path
+
+from ._common import PROG, CLIError, _positive_int, _takes_paths
+
+
+_PREDICT_EPILOG = """\
+MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
+A model trained on a folder takes image files of any size and format; a model
+trained on PneumoniaMNIST gets the files resized to its input size.
+Output: a header, then one line per image: path, P(disease) (1 - P(normal)
+for several disease classes) and the predicted class at the model's stored
+decision threshold (--threshold to override). Pickle/joblib model files are
+refused unless --trust-pickle: unpickling runs any code the file contains.
+
+examples:
+  xraynet predict results/model.xraynet scan1.jpeg scan2.png
+  xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg
+"""
+
+
+def add_predict_parser(sub, fmt):
+    """Register ``xraynet predict`` on the sub-parsers ``sub``."""
+    pred = sub.add_parser(
+        "predict", formatter_class=fmt, epilog=_PREDICT_EPILOG,
+        help="classify image files with a saved model",
+        description="Print the predicted class and its probability for each image file.",
+    )
+    pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
+    pred.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    pred.add_argument("--size", type=_positive_int, metavar="PX",
+                      help="resize images to PX pixels for models that take arrays "
+                           "(default: the model's input size)")
+    pred.add_argument("--classes", metavar="A,B,...",
+                      help="class names, normal first (default: from metrics.json next "
+                           "to MODEL, else the labels)")
+    pred.add_argument("--threshold", type=float, metavar="T",
+                      help="decision threshold on P(disease) (default: the model's own, "
+                           "chosen by compare; 0.5 for other models)")
+    pred.add_argument("--format", choices=["tsv", "csv", "json"], default="tsv",
+                      help="output format (default: tsv)")
+    pred.add_argument("--trust-pickle", action="store_true",
+                      help="also load pickle/joblib model files. Unpickling runs any code "
+                           "the file contains: use only for files you made yourself")
+    pred.set_defaults(func=_cmd_predict)
+    return pred
+
+
+def _class_names(args, model):
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    if args.classes:
+        names = [c.strip() for c in args.classes.split(",")]
+        if len(names) != len(classes):
+            raise CLIError(f"--classes names {len(names)} classes; the model has {len(classes)}")
+        return names
+    sidecar = Path(args.model).with_name("metrics.json")
+    if sidecar.is_file():
+        try:
+            names = json.loads(sidecar.read_text()).get("target_names")
+        except ValueError:
+            names = None
+        if names and len(names) == len(classes):
+            return [str(n) for n in names]
+    return classes
+
+
+def _cmd_predict(args):
+    import numpy as np
+
+    from xraynet.io import ImageLoader, ImageLoadError
+    from xraynet.utils import decision_threshold
+    from xraynet.models import load_model
+
+    path = Path(args.model)
+    if not path.exists():
+        raise CLIError(f"model file {args.model!r} does not exist")
+    try:
+        model = load_model(path, trusted=args.trust_pickle)
+    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CLIError(f"cannot read model file {args.model!r}: {detail}") from exc
+    if not hasattr(model, "predict_proba"):
+        raise CLIError(f"{args.model!r} holds a {type(model).__name__}, not a classifier")
+    names = _class_names(args, model)
+    threshold = args.threshold if args.threshold is not None else decision_threshold(model)
+    loader = None
+    if not _takes_paths(model):
+        from xraynet.utils import fitted_input_shape
+
+        shape = fitted_input_shape(model)
+        size = args.size or (shape[:2] if shape else None)
+        if size is None:
+            raise CLIError("cannot tell the image size this model takes; give --size PX")
+        loader = ImageLoader(size=size, color="rgb" if shape and shape[2] == 3 else "grayscale")
+    rows, failed = [], []
+    for f in args.images:  # one file at a time: a bad file is reported, the others go on
+        try:
+            x = np.asarray([str(f)], dtype=object)
+            p = np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))[0]
+        except (ImageLoadError, OSError, ValueError) as exc:
+            failed.append(f)
+            print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}", file=sys.stderr)
+            continue
+        if len(p) == 2:
+            k = int(p[1] >= threshold)
+            rows.append({"path": str(f), "p_disease": float(p[1]), "predicted": names[k]})
+        else:
+            k = int(np.argmax(p))
+            rows.append({"path": str(f), "p_disease": float(1 - p[0]), "predicted": names[k]})
+    if args.format == "json":
+        print(json.dumps({"threshold": threshold, "predictions": rows}, indent=2))
+    else:
+        import csv
+
+        print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
+        writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
+                            lineterminator="\n")
+        writer.writerow(["path", "p_disease", "predicted"])
+        for r in rows:
+            writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
+    if failed:
+        print(f"{PROG}: {len(failed)} of {len(args.images)} image(s) could not be read",
+              file=sys.stderr)
+        return 1
+    return 0
