@@ -139,6 +139,27 @@ def test_one_class_and_unknown_model(tree, tmp_path, capsys):
     assert_one_line_error(rc, err, "only one class")
 
 
+def test_options_out_of_range_name_the_option(tree, tmp_path, capsys):
+    # --cv larger than the data allows: a user error naming --cv and the limit, no training
+    rc, _, err = run(["compare", str(tree), "--cv", "30", "--models", "hog_svm", "--quick",
+                      "--out", str(tmp_path / "r")], capsys)
+    assert rc == 2
+    assert_one_line_error(rc, err, "--cv 30", "use --cv")
+    limit = int(err.split("use --cv ")[1].split()[0])
+    assert 2 <= limit < 30
+    assert not (tmp_path / "r").exists()
+    rc, _, err = run(["compare", str(tree), "--no-groups", "--cv", "30", "--models",
+                      "hog_svm", "--out", str(tmp_path / "r")], capsys)
+    assert_one_line_error(rc, err, "--cv 30", "images in the smallest class")
+    rc, _, err = run(["compare", str(tree), "--random-state", "-1"], capsys)
+    assert rc == 2
+    assert_one_line_error(rc, err, "--random-state", "-1")
+    for bad in ("1.5", "-0.1", "nan"):
+        rc, _, err = run(["predict", "m.skops", "x.png", "--threshold", bad], capsys)
+        assert rc == 2
+        assert_one_line_error(rc, err, "--threshold", "[0, 1]")
+
+
 # ---------------------------------------------------------------------- compare runs
 
 

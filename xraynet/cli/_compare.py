@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import (PROG, CLIError, _int, _json, _positive_int, _progress, _unwrap_loader,
-                      _version)
+from ._common import (PROG, CLIError, _int, _json, _positive_int, _progress, _seed,
+                      _unwrap_loader, _version)
 from ._results import ResultsFolder
 
 _MODEL_STEM = "model"
@@ -74,7 +74,7 @@ def add_compare_parser(sub, fmt):
                           "ids, so no patient is in two folds (default: on)")
     cmp.add_argument("--n-jobs", type=_int, default=None, metavar="N",
                      help="folds trained in parallel (default: 1; -1 = all cores)")
-    cmp.add_argument("--random-state", type=_int, default=0, metavar="SEED",
+    cmp.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
                      help="seed of the folds and the models (default: 0)")
     cmp.add_argument("--quick", action="store_true",
                      help="smoke test: 400 training images (120 from a folder), 1 epoch, "
@@ -224,6 +224,25 @@ def _check_args(args):
                            f"choose from {', '.join(available_models())}")
 
 
+def _check_cv(cv, y, groups):
+    """``--cv`` against the data: every fold needs an image (a patient) of every class."""
+    import numpy as np
+
+    classes, counts = np.unique(y, return_counts=True)
+    if groups is None:
+        limit, what = int(counts.min()), "images in the smallest class"
+    else:
+        groups = np.asarray(groups)
+        limit = min(len(np.unique(groups[y == c])) for c in classes)
+        what = "patients in the smallest class"
+    if cv > limit:
+        raise CLIError(f"--cv {cv} is larger than the {limit} {what} of the training "
+                       f"split; use --cv {limit} or fewer (at least 2)"
+                       if limit >= 2 else
+                       f"--cv {cv}: the training split has only {limit} {what}; "
+                       "cross-validation needs at least 2")
+
+
 def _cmd_compare(args):
     _check_args(args)
     with ResultsFolder(args.out) as staging:
@@ -237,6 +256,7 @@ def _compare_into(args, staging):
 
     t_start = time.perf_counter()
     data = _load_data(args)
+    _check_cv(args.cv, data["y"], data["groups"])
     models = _pick_models(args, data["size"])
     _progress(args, f"data: {data['source']}: {len(data['y'])} training images "
                     f"{np.bincount(data['y']).tolist()}, {len(data['y_test'])} test images; "

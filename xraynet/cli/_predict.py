@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import PROG, CLIError, _positive_int, _takes_paths
+from ._common import PROG, CLIError, _positive_int, _probability, _takes_paths
 
 
 _PREDICT_EPILOG = """\
@@ -37,7 +37,7 @@ def add_predict_parser(sub, fmt):
     pred.add_argument("--classes", metavar="A,B,...",
                       help="class names, normal first (default: from metrics.json next "
                            "to MODEL, else the labels)")
-    pred.add_argument("--threshold", type=float, metavar="T",
+    pred.add_argument("--threshold", type=_probability, metavar="T",
                       help="decision threshold on P(disease) (default: the model's own, "
                            "chosen by compare; 0.5 for other models)")
     pred.add_argument("--format", choices=["tsv", "csv", "json"], default="tsv",
