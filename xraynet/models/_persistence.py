@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..utils._estimators import is_keras_estimator
+
 __all__ = ["save_model", "load_model", "save_keras_estimator", "load_keras_estimator"]
 
 _KERAS_SUFFIX = ".keras"
@@ -417,12 +419,10 @@ def _swap(obj, leaf, memo):
 
 def _split_networks(estimator):
     """(skeleton, networks): ``estimator`` with each xraynet network put in a slot."""
-    from ._base import BaseImageClassifier
-
     nets = []
 
     def leaf(obj):
-        if isinstance(obj, BaseImageClassifier):
+        if is_keras_estimator(obj):
             nets.append(obj)
             return _NetworkSlot(len(nets) - 1)
         return obj
@@ -581,11 +581,9 @@ def save_model(estimator, path):
     PosixPath('results/model.keras')
     >>> load_model("results/model.keras").predict(X)  # doctest: +SKIP
     """
-    from ._base import BaseImageClassifier
-
     path = Path(path)
     skeleton, nets = None, []
-    if isinstance(estimator, BaseImageClassifier):
+    if is_keras_estimator(estimator):
         wanted = _KERAS_SUFFIX
     else:
         skeleton, nets = _split_networks(estimator)

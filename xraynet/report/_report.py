@@ -10,6 +10,7 @@ from xraynet.metrics import classification_summary
 from sklearn.utils.validation import check_is_fitted
 
 from xraynet.utils import check_image_array, class_name, decision_threshold, final_estimator
+from xraynet.utils._estimators import is_keras_estimator
 
 from ._html import (
     esc,
@@ -46,8 +47,7 @@ def _explained(estimator):
 
 
 def _is_keras(estimator):
-    model = getattr(_explained(estimator), "model_", None)
-    return model is not None and type(model).__module__.startswith("keras")
+    return is_keras_estimator(_explained(estimator))
 
 
 def _scores(estimator, X_test, y_score, y_test, target_names):

@@ -10,6 +10,7 @@ __all__ = [
     "disease_scores",
     "final_estimator",
     "fitted_input_shape",
+    "is_keras_estimator",
     "is_path_input",
 ]
 
@@ -54,6 +55,17 @@ def disease_scores(y_score, *, name="y_score"):
             f"the (n_samples, 2) output of predict_proba; got shape {np.shape(y_score)}."
         )
     return score
+
+
+def is_keras_estimator(estimator):
+    """True for an xraynet Keras network (a ``BaseImageClassifier``), fitted or not.
+
+    The one definition the report, Grad-CAM and persistence code share. Keras is
+    imported only when this is called, so importing ``xraynet.utils`` stays light.
+    """
+    from ..models._base import BaseImageClassifier
+
+    return isinstance(estimator, BaseImageClassifier)
 
 
 def is_path_input(X):

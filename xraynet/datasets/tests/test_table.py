@@ -105,7 +105,6 @@ def test_unknown_label_is_an_error(images):
 
 
 def test_check_files_reports_unreadable(images):
-    pytest.importorskip("xraynet.io")
     table = _table(images).iloc[:7]
     table.loc[len(table)] = ["broken.jpeg", "Pneumonia", "PA", "p2"]
     with pytest.warns(UserWarning, match=r"Skipped 1 unreadable.*broken\.jpeg"):
