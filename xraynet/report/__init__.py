@@ -1,5 +1,6 @@
 """Self-contained HTML reports of a model comparison and its winner."""
 
+from ._provenance import provenance_record
 from ._report import write_report
 
-__all__ = ["write_report"]
+__all__ = ["provenance_record", "write_report"]
