@@ -11,13 +11,13 @@ on ``n_jobs``.
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from xraynet.utils import check_image_array, check_random_state_int
+from xraynet.utils import check_image_array, check_n_jobs, check_random_state_int
 
 from ._warp import BORDERS, Params, affine_matrices, augment_chunk, draw, lookup_tables
 
@@ -361,11 +361,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         cval = self.cval
         if not _is_real(cval) or not 0 <= cval <= 255 or int(cval) != cval:
             raise ValueError(f"cval must be an integer grey level in [0, 255]; got {cval!r}.")
-        n_jobs = self.n_jobs
-        if n_jobs is not None and (
-            not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None or a non-zero integer; got {n_jobs!r}.")
+        n_jobs = check_n_jobs(self.n_jobs)
         return Params(
             rotation=float(rotation),
             zoom=(float(zoom[0]), float(zoom[1])),

@@ -23,7 +23,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from xraynet.utils import check_image_array
+from xraynet.utils import check_image_array, check_n_jobs
 
 __all__ = ["HOGTransformer"]
 
@@ -253,10 +253,7 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"block_norm must be one of {_BLOCK_NORMS}, got {self.block_norm!r}."
             )
-        if self.n_jobs is not None and (
-            not isinstance(self.n_jobs, Integral) or self.n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None or a non-zero int, got {self.n_jobs!r}.")
+        check_n_jobs(self.n_jobs)
         return int(o), cell, block
 
     def _check_size(self, images, cell, block):

@@ -9,7 +9,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..utils import check_image_array
+from ..utils import check_image_array, check_n_jobs
 from ._errors import ImageLoadError
 from ._intensity import check_intensity, normalize_intensity
 from ._masks import apply_mask, check_mask_mode, read_mask
@@ -308,11 +308,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         channels = check_color(self.color)
         max_pixels = check_max_pixels(self.max_pixels)
         check_max_bytes(self.max_bytes)
-        n_jobs = self.n_jobs
-        if n_jobs is not None and (
-            not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool) or n_jobs == 0
-        ):
-            raise ValueError(f"n_jobs must be None or a non-zero int; got {self.n_jobs!r}.")
+        check_n_jobs(self.n_jobs)
         check_mask_mode(self.mask_mode, self.mask_margin)
         check_intensity(self.intensity)
         return height, width, channels, max_pixels

@@ -20,6 +20,8 @@ import sys
 import warnings
 from numbers import Integral
 
+from xraynet.utils import check_n_jobs
+
 __all__ = ["configure_tensorflow", "resolve_n_threads"]
 
 _CPU_ONLY = ("cpu", "none")
@@ -51,8 +53,7 @@ def resolve_n_threads(n_jobs):
     """
     if n_jobs is None:
         return None
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
-        raise ValueError(f"n_threads must be None or a non-zero int, got {n_jobs!r}.")
+    check_n_jobs(n_jobs, name="n_threads")
     if n_jobs > 0:
         return int(n_jobs)
     return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))

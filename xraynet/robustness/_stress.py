@@ -72,10 +72,9 @@ def _check_threshold(threshold):
 def _check_n_jobs(n_jobs):
     from joblib import effective_n_jobs
 
-    if n_jobs is not None and (not isinstance(n_jobs, Integral) or isinstance(n_jobs, bool)
-                               or n_jobs == 0):
-        raise ValueError(f"n_jobs must be None or a non-zero int; got {n_jobs!r}.")
-    return max(1, int(effective_n_jobs(n_jobs)))
+    from xraynet.utils import check_n_jobs
+
+    return max(1, int(effective_n_jobs(check_n_jobs(n_jobs))))
 
 
 def _batches(images, jobs, random_state, n_jobs):

@@ -8,10 +8,18 @@ from ._estimators import (
     fitted_input_shape,
     is_path_input,
 )
-from ._validation import check_image_array, check_random_state_int, get_data_home
+from ._validation import (
+    N_JOBS_CONSTRAINT,
+    check_image_array,
+    check_n_jobs,
+    check_random_state_int,
+    get_data_home,
+)
 
 __all__ = [
+    "N_JOBS_CONSTRAINT",
     "check_image_array",
+    "check_n_jobs",
     "check_random_state_int",
     "class_name",
     "decision_threshold",

@@ -10,8 +10,72 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 
-__all__ = ["check_image_array", "check_random_state_int", "get_data_home"]
+__all__ = [
+    "N_JOBS_CONSTRAINT",
+    "check_image_array",
+    "check_n_jobs",
+    "check_random_state_int",
+    "get_data_home",
+]
+
+
+def _is_n_jobs(value):
+    return (
+        isinstance(value, Integral)
+        and not isinstance(value, (bool, np.bool_))
+        and value != 0
+    )
+
+
+class _NonZeroInt(Interval):
+    """scikit-learn parameter constraint: a non-zero int that is not a bool.
+
+    ``Interval(Integral, ...)`` accepts ``True``/``False`` (``bool`` is an
+    ``Integral``); a joblib ``n_jobs`` of ``True`` is a mistake, not one job.
+    An ``Interval`` subclass because scikit-learn's ``make_constraint`` only
+    takes its own constraint classes.
+    """
+
+    def __init__(self):
+        super().__init__(Integral, None, None, closed="neither")
+
+    def is_satisfied_by(self, val):
+        return _is_n_jobs(val)
+
+    def __str__(self):
+        return "a non-zero int (not a bool)"
+
+
+#: The one ``n_jobs`` definition, as a ``_parameter_constraints`` entry:
+#: ``None`` or a non-zero int (joblib's convention; ``-1`` = all cores), never a bool.
+N_JOBS_CONSTRAINT = [None, _NonZeroInt()]
+
+
+def check_n_jobs(n_jobs, name="n_jobs"):
+    """Validate a joblib-style ``n_jobs`` and return it unchanged.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        ``None`` or a non-zero int (``-1`` = all cores). A bool is rejected:
+        ``True`` is not a number of jobs.
+    name : str, default="n_jobs"
+        Name of the argument, used in the error message.
+
+    Returns
+    -------
+    n_jobs : int or None
+
+    Raises
+    ------
+    ValueError
+        If ``n_jobs`` is not ``None`` or a non-zero int.
+    """
+    if n_jobs is not None and not _is_n_jobs(n_jobs):
+        raise ValueError(f"{name} must be None or a non-zero int (not a bool); got {n_jobs!r}.")
+    return n_jobs
 
 
 def check_image_array(X, *, name="X", min_size=None, channels=(1, 3), copy=False):

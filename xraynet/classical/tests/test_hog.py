@@ -165,6 +165,7 @@ def test_unfitted_raises(xrays150):
         ({"cells_per_block": "2"}, "cells_per_block must be"),
         ({"block_norm": "l2"}, "block_norm must be one of"),
         ({"n_jobs": 0}, "n_jobs must be None or a non-zero int"),
+        ({"n_jobs": True}, "n_jobs must be None or a non-zero int"),  # a bool is no job count
     ],
 )
 def test_invalid_params_raise_in_fit(params, match):
