@@ -117,7 +117,7 @@ from sklearn.base import clone
 from xraynet.plotting import RocCurvesDisplay
 
 fitted = {name: clone(model).fit(X, y) for name, model in models.items()}
-RocCurvesDisplay.from_estimators(
+RocCurvesDisplay.from_estimator(
     fitted, X_test, y_test, operating_threshold=0.5,
     title="ROC curves on the PneumoniaMNIST test split",
 )

@@ -7,23 +7,21 @@ and its test evaluation) finishes in about 10 minutes on 2 CPU cores.
 
 __all__ = ["available_models", "default_models", "describe_models", "shift_robust_augmentation"]
 
-# name -> (epochs, quick epochs, batch size, learning rate); Keras models only.
-# Measured on PneumoniaMNIST 28 px (3,488 training images per fold), CPU time
-# per epoch: seed_cnn ~4 s, resnet ~11 s, mobilenetv2 (alpha 1.0) ~13 s.
-# Whole main job with these settings: 5.4 min; CV balanced accuracy seed_cnn
-# 0.971, resnet 0.951, mobilenetv2 0.883 (BN momentum 0.9 from scratch).
-_KERAS_SETTINGS = {
-    "seed_cnn": (10, 1, 64, 1e-3),
-    "resnet": (5, 1, 64, 2e-3),
-    "mobilenetv2": (4, 1, 32, 1e-3),
-}
-
-_DESCRIPTIONS = {
-    "seed_cnn": "CNNClassifier: the seed convolutional network, from scratch",
-    "resnet": "ResNetClassifier: compact residual network, from scratch",
-    "mobilenetv2": "TransferClassifier: MobileNetV2 (alpha 0.35), weights=None (offline)",
-    "hog_svm": "make_hog_svm(): HOG features + RBF SVM (calibrated probabilities)",
-    "random_forest": "make_random_forest('pixels'): random forest on raw pixels",
+# The zoo, in comparison order: name -> (description, Keras settings). The
+# settings are (epochs, quick epochs, batch size, learning rate), None for the
+# classical models. Measured on PneumoniaMNIST 28 px (3,488 training images per
+# fold), CPU time per epoch: seed_cnn ~4 s, resnet ~11 s, mobilenetv2 (alpha 1.0)
+# ~13 s. Whole main job with these settings: 5.4 min; CV balanced accuracy
+# seed_cnn 0.971, resnet 0.951, mobilenetv2 0.883 (BN momentum 0.9 from scratch).
+_ZOO = {
+    "seed_cnn": ("CNNClassifier: the seed convolutional network, from scratch",
+                 (10, 1, 64, 1e-3)),
+    "resnet": ("ResNetClassifier: compact residual network, from scratch",
+               (5, 1, 64, 2e-3)),
+    "mobilenetv2": ("TransferClassifier: MobileNetV2 (alpha 0.35), weights=None (offline)",
+                    (4, 1, 32, 1e-3)),
+    "hog_svm": ("make_hog_svm(): HOG features + RBF SVM (calibrated probabilities)", None),
+    "random_forest": ("make_random_forest('pixels'): random forest on raw pixels", None),
 }
 
 
@@ -40,12 +38,12 @@ def available_models():
     >>> available_models()
     ['seed_cnn', 'resnet', 'mobilenetv2', 'hog_svm', 'random_forest']
     """
-    return list(_DESCRIPTIONS)
+    return list(_ZOO)
 
 
 def describe_models():
     """One-line description of every zoo model (name -> str), for ``--help`` texts."""
-    return dict(_DESCRIPTIONS)
+    return {name: description for name, (description, _) in _ZOO.items()}
 
 
 def shift_robust_augmentation(random_state=None):
@@ -79,7 +77,7 @@ def shift_robust_augmentation(random_state=None):
 
 
 def _keras_params(name, *, random_state, quick, epochs):
-    full, fast, batch_size, lr = _KERAS_SETTINGS[name]
+    full, fast, batch_size, lr = _ZOO[name][1]
     if epochs is None:
         epochs = fast if quick else full
     return dict(
@@ -135,7 +133,7 @@ def default_models(*, image_size=28, random_state=0, quick=False, epochs=None):
 
     kw = dict(random_state=random_state, quick=quick, epochs=epochs)
     cell = max(8, int(image_size) // 8)
-    return {
+    models = {
         "seed_cnn": CNNClassifier(**_keras_params("seed_cnn", **kw)),
         "resnet": ResNetClassifier(**_keras_params("resnet", **kw)),
         "mobilenetv2": TransferClassifier(
@@ -150,3 +148,5 @@ def default_models(*, image_size=28, random_state=0, quick=False, epochs=None):
             n_jobs=-1,
         ),
     }
+    # the names and order come from _ZOO alone
+    return {name: models[name] for name in _ZOO}

@@ -83,8 +83,8 @@ class RocCurvesDisplay:
         return disp.plot(ax=ax, title=title)
 
     @classmethod
-    def from_estimators(cls, estimators, X, y, *, pos_label=1, ax=None, title="ROC curves",
-                        operating_threshold=None):
+    def from_estimator(cls, estimators, X, y, *, pos_label=1, ax=None, title="ROC curves",
+                       operating_threshold=None):
         """Score ``X`` with each fitted estimator and plot.
 
         Parameters

@@ -115,8 +115,8 @@ def test_confusion_matrix(tmp_path, data):
 
 def test_roc_curves(tmp_path, data):
     *_, Xte, yte, a, b = data
-    disp = RocCurvesDisplay.from_estimators({"LogReg": a, "LogReg weak": b}, Xte, yte,
-                                            operating_threshold=0.5)
+    disp = RocCurvesDisplay.from_estimator({"LogReg": a, "LogReg weak": b}, Xte, yte,
+                                           operating_threshold=0.5)
     _save(disp, tmp_path, "roc")
     legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
     assert all("AUC = " in t for t in legend if "threshold" not in t)
