@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from ._backbones import SCRATCH_BN_MOMENTUM
 from ._base import BaseImageClassifier
 
 __all__ = ["CNNClassifier"]
@@ -17,7 +18,7 @@ __all__ = ["CNNClassifier"]
 #: P(pneumonia | normal) 0.06, balanced accuracy 0.97, AUC 0.996. The
 #: momentum changes no weights, so the architecture (and the 1,246,401
 #: parameters at 150x150x1) stays the seed's.
-_BN_MOMENTUM = 0.9
+_BN_MOMENTUM = SCRATCH_BN_MOMENTUM  # the one from-scratch value, 0.9
 
 
 class CNNClassifier(BaseImageClassifier):

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import keras
 from keras import layers
 
+from ._backbones import SCRATCH_BN_MOMENTUM
 from ._base import BaseImageClassifier
 
 __all__ = ["ResNetClassifier", "build_resnet"]
@@ -23,15 +24,16 @@ def _residual_block(x, filters, stride, name):
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                       kernel_initializer="he_normal", name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn1")(y)
+    y = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name=f"{name}_bn1")(y)
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False,
                       kernel_initializer="he_normal", name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn2")(y)
+    y = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name=f"{name}_bn2")(y)
     if stride != 1 or shortcut.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
                                  kernel_initializer="he_normal", name=f"{name}_proj")(shortcut)
-        shortcut = layers.BatchNormalization(momentum=0.9, name=f"{name}_proj_bn")(shortcut)
+        shortcut = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM,
+                                             name=f"{name}_proj_bn")(shortcut)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
 
@@ -67,7 +69,7 @@ def build_resnet(input_shape, n_outputs, *, width=16, depth=3, blocks=1, dropout
     n_down = _stem_downsamplings(min(h, w))
     x = layers.Conv2D(width, 3, strides=2 if n_down else 1, padding="same", use_bias=False,
                       kernel_initializer="he_normal", name="stem_conv")(x)
-    x = layers.BatchNormalization(momentum=0.9, name="stem_bn")(x)
+    x = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)
     if n_down > 1:
         x = layers.MaxPooling2D(2 ** (n_down - 1), padding="same", name="stem_pool")(x)
