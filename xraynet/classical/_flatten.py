@@ -1,7 +1,7 @@
 """Raw pixels as features, the tabular counterpart of HOG features."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ._hog import _check_images, _check_same_size, _image_tags
@@ -31,6 +31,9 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
     (2, 16)
     """
 
+    _parameter_constraints = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the image shape.
 

@@ -20,10 +20,12 @@ import cv2
 import numpy as np
 import scipy.sparse as sp
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from xraynet.utils import check_image_array, check_n_jobs
+from xraynet.utils import N_JOBS_CONSTRAINT, check_image_array
+from xraynet.utils._validation import NonBoolInterval
 
 __all__ = ["HOGTransformer"]
 
@@ -229,6 +231,15 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
     (4, 1764)
     """
 
+    _parameter_constraints = {
+        "orientations": [NonBoolInterval(Integral, 1, None, closed="left")],
+        # an int or a pair: the pair's length and values are checked by hand (_pair)
+        "pixels_per_cell": [NonBoolInterval(Integral, 1, None, closed="left"), "array-like"],
+        "cells_per_block": [NonBoolInterval(Integral, 1, None, closed="left"), "array-like"],
+        "block_norm": [StrOptions(set(_BLOCK_NORMS))],
+        "n_jobs": N_JOBS_CONSTRAINT,
+    }
+
     def __init__(
         self,
         orientations=9,
@@ -244,17 +255,10 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _validated_params(self):
-        o = self.orientations
-        if not isinstance(o, Integral) or isinstance(o, bool) or o < 1:
-            raise ValueError(f"orientations must be a positive int, got {o!r}.")
+        # types and ranges: _parameter_constraints, checked by fit
         cell = _pair(self.pixels_per_cell, "pixels_per_cell")
         block = _pair(self.cells_per_block, "cells_per_block")
-        if self.block_norm not in _BLOCK_NORMS:
-            raise ValueError(
-                f"block_norm must be one of {_BLOCK_NORMS}, got {self.block_norm!r}."
-            )
-        check_n_jobs(self.n_jobs)
-        return int(o), cell, block
+        return int(self.orientations), cell, block
 
     def _check_size(self, images, cell, block):
         need = (cell[0] * block[0], cell[1] * block[1])
@@ -266,6 +270,7 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
                 f"least {need[0]}x{need[1]}. Use larger images or smaller cells/blocks."
             )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the image size.
 

@@ -21,28 +21,29 @@ __all__ = [
 ]
 
 
-def _is_n_jobs(value):
-    return (
-        isinstance(value, Integral)
-        and not isinstance(value, (bool, np.bool_))
-        and value != 0
-    )
-
-
-class _NonZeroInt(Interval):
-    """scikit-learn parameter constraint: a non-zero int that is not a bool.
+class NonBoolInterval(Interval):
+    """``sklearn.utils._param_validation.Interval`` that rejects bools.
 
     ``Interval(Integral, ...)`` accepts ``True``/``False`` (``bool`` is an
-    ``Integral``); a joblib ``n_jobs`` of ``True`` is a mistake, not one job.
-    An ``Interval`` subclass because scikit-learn's ``make_constraint`` only
+    ``Integral``); for a count such as ``orientations`` or ``n_jobs`` a bool
+    is a mistake. A subclass because scikit-learn's ``make_constraint`` only
     takes its own constraint classes.
     """
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)):
+            return False
+        return super().is_satisfied_by(val)
+
+
+class _NonZeroInt(NonBoolInterval):
+    """A non-zero int that is not a bool (joblib's ``n_jobs``)."""
 
     def __init__(self):
         super().__init__(Integral, None, None, closed="neither")
 
     def is_satisfied_by(self, val):
-        return _is_n_jobs(val)
+        return super().is_satisfied_by(val) and val != 0
 
     def __str__(self):
         return "a non-zero int (not a bool)"
@@ -73,7 +74,7 @@ def check_n_jobs(n_jobs, name="n_jobs"):
     ValueError
         If ``n_jobs`` is not ``None`` or a non-zero int.
     """
-    if n_jobs is not None and not _is_n_jobs(n_jobs):
+    if n_jobs is not None and not N_JOBS_CONSTRAINT[1].is_satisfied_by(n_jobs):
         raise ValueError(f"{name} must be None or a non-zero int (not a bool); got {n_jobs!r}.")
     return n_jobs
 
