@@ -1,0 +1,80 @@
+"""External validation: ``xraynet.report.evaluate_model`` and ``xraynet evaluate`` on real JPEGs."""
+
+import csv
+import json
+import shutil
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from xraynet.classical import make_random_forest
+from xraynet.datasets import load_image_folder
+from xraynet.io import ImageLoader
+from xraynet.models import load_model, save_model
+from xraynet.report import evaluate_model
+
+NAMES = ["NORMAL", "PNEUMONIA"]
+
+
+def _copy(src_dir, dst, start, n):
+    """n real JPEGs per class, from position ``start`` of each sorted class folder."""
+    for cls in NAMES:
+        (dst / cls).mkdir(parents=True)
+        for f in sorted((src_dir / cls).glob("*.jpeg"))[start:start + n]:
+            shutil.copy(f, dst / cls / f.name)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def folders(kermany_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluate")
+    train = _copy(kermany_dir, root / "train", 0, 12)
+    test = _copy(kermany_dir, root / "external", 40, 10)
+    data = load_image_folder(train)
+    model = make_pipeline(ImageLoader(size=32),
+                          make_random_forest(n_estimators=25, random_state=0))
+    model.fit(data.filenames, data.target)
+    model.threshold_ = 0.4  # a stored threshold, as compare leaves it
+    path = save_model(model, root / "model")
+    return root, path, test
+
+
+def test_evaluate_model_writes_the_results_folder(folders, tmp_path):
+    _, model_path, test = folders
+    model = load_model(model_path)
+    ext = load_image_folder(test)
+    out = tmp_path / "ext"
+    m = evaluate_model(model, ext.filenames, ext.target, out, target_names=list(ext.target_names),
+                       n_bootstraps=100, provenance={"command": "pytest", "data_source": str(test)})
+    for name in ("metrics.json", "predictions.csv", "report.html", "model_card.md",
+                 "test_stress.csv"):
+        assert (out / name).stat().st_size > 0, name
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["threshold"] == pytest.approx(0.4)
+    assert 0 <= saved["ci95"]["roc_auc"][0] <= saved["roc_auc"] <= saved["ci95"]["roc_auc"][1] <= 1
+    assert set(saved["at_0.5"]) >= {"roc_auc", "sensitivity", "specificity"}
+    assert saved["provenance"]["data"]["counts"] == {"NORMAL": 10, "PNEUMONIA": 10}
+    assert saved["provenance"]["threshold_rule"].startswith("stored with the model")
+    assert saved["provenance"]["command"] == "pytest" and saved["n_images"] == 20
+    assert m["roc_auc"] == saved["roc_auc"]
+    rows = list(csv.DictReader(open(out / "predictions.csv", encoding="utf-8")))
+    assert [r["path"] for r in rows] == [str(p) for p in ext.filenames]
+    p = np.array([float(r["p_disease"]) for r in rows])
+    np.testing.assert_allclose(p, model.predict_proba(ext.filenames)[:, 1], atol=1e-6)
+    assert [r["predicted"] for r in rows] == [NAMES[int(v >= 0.4)] for v in p]
+    assert {r["true"] for r in rows} == set(NAMES)
+    card = (out / "model_card.md").read_text(encoding="utf-8")
+    assert "not a medical device" in card and f"{m['roc_auc']:.3f}" in card
+
+
+def test_evaluate_model_threshold_and_no_stress(folders, tmp_path):
+    _, model_path, test = folders
+    ext = load_image_folder(test)
+    m = evaluate_model(load_model(model_path), ext.filenames, ext.target, tmp_path,
+                       threshold=0.5, stress=False, n_bootstraps=50)
+    assert m["threshold"] == 0.5 and "stress_summary" not in m
+    assert not (tmp_path / "test_stress.csv").exists()
+    assert m["provenance"]["threshold_rule"] == "given by the user"
+    with pytest.raises(ValueError, match="20 images but y has 3 labels"):
+        evaluate_model(load_model(model_path), ext.filenames, ext.target[:3], tmp_path)
