@@ -156,19 +156,45 @@ def _list_class_folders(root):
     return folders
 
 
+def _is_dicom(path):
+    """True when ``path`` has the DICOM ``DICM`` magic at byte 128 (reads 132 bytes)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return len(head) == 132 and head[128:132] == b"DICM"
+
+
 def _scan_class(folder, extensions):
-    """Image files (sorted names), skipped non-image names, sub-folder names."""
+    """Image files, skipped non-image files and direct sub-folder names of a class folder.
+
+    Walks ``folder`` recursively (hidden files and folders skipped); image and
+    skipped files are paths relative to ``folder`` as str, sorted by their
+    path components so that the order does not depend on the file system.
+    A file whose extension is not in ``extensions`` is still an image when it
+    is a DICOM file (``DICM`` at byte 128) and DICOM extensions are loaded.
+    """
+    sniff_dicom = bool(set(extensions) & {".dcm", ".dicom"})
     images, skipped, subdirs = [], [], []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if _is_hidden(entry.name):
-            continue
-        if entry.is_dir():
-            subdirs.append(entry.name)
-        elif os.path.splitext(entry.name)[1].lower() in extensions:
-            images.append(entry.name)
-        else:
-            skipped.append(entry.name)
-    return images, skipped, subdirs
+    for dirpath, dirnames, files in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+        rel = Path(dirpath).relative_to(folder)
+        if rel == Path("."):
+            subdirs = list(dirnames)
+        for name in files:
+            if _is_hidden(name):
+                continue
+            relname = rel / name
+            if os.path.splitext(name)[1].lower() in extensions or (
+                sniff_dicom and _is_dicom(os.path.join(dirpath, name))
+            ):
+                images.append(relname)
+            else:
+                skipped.append(relname)
+    images.sort(key=lambda r: r.parts)
+    skipped.sort(key=lambda r: r.parts)
+    return [str(r) for r in images], [str(r) for r in skipped], subdirs
 
 
 def _class_images(folder, exts):
@@ -183,9 +209,21 @@ def _class_images(folder, exts):
         )
         raise ValueError(
             f"Class folder {str(folder)!r} holds no image files "
-            f"(extensions {' '.join(exts)}){hint}."
+            f"(extensions {' '.join(exts)}, also in its sub-folders){hint}."
         )
     return images, other
+
+
+def _check_level(folder):
+    """Error when the sub-folders of ``folder`` look like classes (one is normal):
+    the user passed the data set root (``chest_xray``) instead of a split folder."""
+    subdirs = sorted(p.name for p in folder.iterdir() if p.is_dir() and not _is_hidden(p.name))
+    if any(is_normal_name(d) for d in subdirs):
+        raise ValueError(
+            f"Class folder {str(folder)!r} holds sub-folders {_preview(subdirs)} that look "
+            f"like classes: pass a folder whose sub-folders are the classes "
+            f"(e.g. {str(folder)!r})."
+        )
 
 
 def load_image_folder(
@@ -207,10 +245,22 @@ def load_image_folder(
     one sub-folder per class. Images are not decoded (unless
     ``check_files=True``): feed ``filenames`` to :class:`xraynet.ImageLoader`.
 
+    The class of an image is the first-level sub-folder it lies under; a
+    class folder is read recursively, so a PACS export laid out as
+    ``class/patient/study/*.dcm`` loads as it is. Hidden files and folders
+    (names starting with ``.``, ``Thumbs.db``, ``__MACOSX``, ...) are skipped
+    at every level, and the order is deterministic (class order, then the
+    path inside the class folder, component by component). DICOM files are
+    found without a ``.dcm`` extension too (PACS exports often name them
+    by UID): a file whose extension is not an image extension is loaded when
+    it holds the DICOM magic ``DICM`` at byte 128 (only its first 132 bytes
+    are read).
+
     Parameters
     ----------
     path : str or path-like
-        Folder holding one sub-folder per class, e.g. ``chest_xray/train``.
+        Folder holding one sub-folder per class, e.g. ``chest_xray/train``;
+        each class folder may hold images in nested sub-folders.
     return_X_y : bool, default=False
         Return ``(filenames, target)`` instead of a Bunch.
     classes : list of str, default=None
@@ -249,7 +299,9 @@ def load_image_folder(
     extensions : list of str, default=None
         File extensions to load (case-insensitive, with or without dot).
         None uses ``IMAGE_EXTENSIONS``: .jpg .jpeg .png .bmp .tif .tiff .dcm
-        .dicom. Other files are skipped with a warning; hidden files
+        .dicom. When .dcm or .dicom is among them, files of any other or
+        no extension that start like a DICOM file (``DICM`` at byte 128) are
+        loaded too. Other files are skipped with a warning; hidden files
         (``.DS_Store``, ``Thumbs.db``, ...) are ignored silently.
 
     Returns
@@ -258,8 +310,8 @@ def load_image_folder(
         Dictionary-like object with the attributes:
 
         ``filenames`` : ndarray of str, shape (n_samples,)
-            Paths (``path`` joined with class folder and file name), sorted
-            by target then file name.
+            Paths (``path`` joined with class folder and the file's path
+            inside it), sorted by target then that path.
         ``target`` : ndarray of int, shape (n_samples,)
             Class of each image, 0 = normal.
         ``target_names`` : ndarray of str, shape (n_classes,)
@@ -310,6 +362,7 @@ def load_image_folder(
                                             what=f"class folders of {str(root)!r}")
         except ValueError:
             for cls in folders:  # a wrong level of the tree says more than "no normal class"
+                _check_level(root / cls)
                 _class_images(root / cls, exts)
             raise
         normal_missing = False

@@ -1,0 +1,106 @@
+"""Folders as they arrive from a hospital: nested PACS trees, extensionless DICOMs (issue 16)."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from xraynet.datasets import load_image_folder
+
+
+@pytest.fixture(scope="module")
+def jpegs(kermany_dir):
+    """A few real Kermany JPEGs: (normal, pneumonia) lists of paths."""
+    normal = sorted((kermany_dir / "NORMAL").glob("*.jpeg"))[:3]
+    sick = sorted((kermany_dir / "PNEUMONIA").glob("*.jpeg"))[:3]
+    return normal, sick
+
+
+@pytest.fixture(scope="module")
+def real_dicom(formats_dir):
+    path = formats_dir / "Fake_MONOHR1.dcm"
+    if not path.is_file():
+        pytest.skip(f"needs {path} (a real DICOM of the shared formats folder)")
+    return path
+
+
+def _copy(src, dst):
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def test_nested_class_folders_are_read_recursively(tmp_path, jpegs):
+    normal, sick = jpegs
+    _copy(normal[0], tmp_path / "NORMAL" / "top.jpeg")
+    _copy(normal[1], tmp_path / "NORMAL" / "p1" / "s1" / "a.jpeg")
+    _copy(normal[2], tmp_path / "NORMAL" / "p1" / "s2" / "b.jpeg")
+    _copy(sick[0], tmp_path / "PNEUMONIA" / "p2" / "c.jpeg")
+    _copy(sick[1], tmp_path / "PNEUMONIA" / "p10" / "d.jpeg")
+    # hidden files and folders are skipped at every level, silently
+    _copy(sick[2], tmp_path / "PNEUMONIA" / ".hidden" / "e.jpeg")
+    _copy(sick[2], tmp_path / "PNEUMONIA" / "p2" / ".f.jpeg")
+    (tmp_path / "PNEUMONIA" / "p2" / "Thumbs.db").write_bytes(b"x")
+
+    data = load_image_folder(tmp_path)
+    rel = [str(f)[len(str(tmp_path)) + 1:].replace("\\", "/") for f in data.filenames]
+    assert rel == [
+        "NORMAL/p1/s1/a.jpeg",
+        "NORMAL/p1/s2/b.jpeg",
+        "NORMAL/top.jpeg",
+        "PNEUMONIA/p10/d.jpeg",
+        "PNEUMONIA/p2/c.jpeg",
+    ]
+    assert data.target.tolist() == [0, 0, 0, 1, 1]
+    assert data.target_names.tolist() == ["NORMAL", "PNEUMONIA"]
+    assert load_image_folder(tmp_path).filenames.tolist() == data.filenames.tolist()
+
+
+def test_class_folder_with_only_sub_folders_of_images(tmp_path, jpegs):
+    normal, sick = jpegs
+    _copy(normal[0], tmp_path / "normal" / "patient1" / "x.jpeg")
+    _copy(sick[0], tmp_path / "covid" / "patient2" / "y.jpeg")
+    data = load_image_folder(tmp_path)
+    assert data.target_names.tolist() == ["normal", "covid"]
+    assert np.bincount(data.target).tolist() == [1, 1]
+
+
+def test_nested_non_images_warned_and_empty_tree_is_an_error(tmp_path, jpegs):
+    normal, sick = jpegs
+    _copy(normal[0], tmp_path / "NORMAL" / "a.jpeg")
+    _copy(sick[0], tmp_path / "PNEUMONIA" / "p" / "b.jpeg")
+    (tmp_path / "PNEUMONIA" / "p" / "notes.txt").write_text("report")
+    with pytest.warns(UserWarning, match="notes.txt"):
+        assert len(load_image_folder(tmp_path).filenames) == 2
+    shutil.rmtree(tmp_path / "NORMAL")
+    (tmp_path / "NORMAL" / "p" / "s").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"NORMAL.*holds no image files"):
+        load_image_folder(tmp_path)
+
+
+def test_extensionless_dicoms_are_found_by_their_magic(tmp_path, jpegs, real_dicom):
+    from xraynet.io import read_image
+
+    normal, _ = jpegs
+    _copy(normal[0], tmp_path / "NORMAL" / "a.jpeg")
+    uid = "1.2.840.113619.2.55.3.604688119.971"  # PACS names files by UID: ".971" is no extension
+    _copy(real_dicom, tmp_path / "PNEUMONIA" / "P1" / "ST1" / uid)
+    _copy(real_dicom, tmp_path / "PNEUMONIA" / "P1" / "ST1" / "IM0001")
+    (tmp_path / "PNEUMONIA" / "P1" / "DICOMDIR.txt").write_bytes(b"\0" * 200)  # not DICOM
+    with pytest.warns(UserWarning, match="DICOMDIR.txt"):
+        data = load_image_folder(tmp_path)
+    assert [f.rsplit("/", 1)[-1] for f in data.filenames.tolist()] == ["a.jpeg", uid, "IM0001"]
+    assert data.target.tolist() == [0, 1, 1]
+    assert read_image(data.filenames[2]).ndim >= 2
+    # no DICOM extension asked for: the magic is not looked at
+    with pytest.raises(ValueError, match="PNEUMONIA.*holds no image files"):
+        load_image_folder(tmp_path, extensions=["jpeg"])
+
+
+def test_dataset_root_with_nested_split_is_still_an_error(tmp_path, jpegs):
+    normal, sick = jpegs
+    _copy(normal[0], tmp_path / "chest_xray" / "train" / "NORMAL" / "a.jpeg")
+    _copy(sick[0], tmp_path / "chest_xray" / "train" / "PNEUMONIA" / "b.jpeg")
+    _copy(normal[1], tmp_path / "chest_xray" / "test" / "NORMAL" / "c.jpeg")
+    with pytest.raises(ValueError, match=r"test' holds sub-folders 'NORMAL' that look like"):
+        load_image_folder(tmp_path / "chest_xray")
