@@ -15,9 +15,11 @@ from numbers import Real
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
-from xraynet.utils import check_image_array, check_n_jobs, check_random_state_int
+from xraynet.utils import N_JOBS_CONSTRAINT, check_image_array, check_random_state_int
+from xraynet.utils._validation import NonBoolInterval
 
 from ._warp import BORDERS, Params, affine_matrices, augment_chunk, draw, lookup_tables
 
@@ -171,6 +173,23 @@ class Augmenter(TransformerMixin, BaseEstimator):
     64
     """
 
+    # Types and ranges; the (lo, hi) pairs and the integer cval are checked by hand
+    # in _check_params. augment() validates too: it is used without fit.
+    _parameter_constraints = {
+        "rotation_range": [NonBoolInterval(Real, 0, 180, closed="both")],
+        "zoom_range": [NonBoolInterval(Real, 0, 1, closed="left"), "array-like"],
+        "width_shift_range": [NonBoolInterval(Real, 0, 1, closed="both")],
+        "height_shift_range": [NonBoolInterval(Real, 0, 1, closed="both")],
+        "horizontal_flip": ["boolean"],
+        "brightness_range": [None, "array-like"],
+        "contrast_range": [None, "array-like"],
+        "fill_mode": [StrOptions(set(BORDERS))],
+        "cval": [NonBoolInterval(Real, 0, 255, closed="both")],
+        "random_state": ["random_state"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "gamma_range": [None, "array-like"],
+    }
+
     def __init__(
         self,
         rotation_range=30,
@@ -200,6 +219,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         self.gamma_range = gamma_range
 
     # ------------------------------------------------------------------ API
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and ``X``; the Augmenter learns nothing.
 
@@ -230,6 +250,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         -------
         X : ndarray of shape (n_samples, height, width, channels), dtype uint8
         """
+        self._validate_params()
         self._check_params()
         return check_image_array(X, name="X")
 
@@ -285,6 +306,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         >>> Augmenter().augment(X, np.random.default_rng(0)).shape
         (2, 32, 32, 1)
         """
+        self._validate_params()
         params = self._check_params()
         X = np.ascontiguousarray(check_image_array(X, name="X"))
         if isinstance(rng, np.random.RandomState):
@@ -319,34 +341,12 @@ class Augmenter(TransformerMixin, BaseEstimator):
 
     # -------------------------------------------------------------- helpers
     def _check_params(self):
-        """Validate the hyper-parameters; raise ValueError naming the culprit."""
-        rotation = self.rotation_range
-        if not _is_real(rotation) or not 0 <= rotation <= 180:
-            raise ValueError(
-                f"rotation_range must be a number of degrees in [0, 180]; got {rotation!r}."
-            )
+        """Check what ``_parameter_constraints`` cannot (pairs, integer cval); convert."""
         zoom = self.zoom_range
-        if _is_real(zoom):
-            if not 0 <= zoom < 1:
-                raise ValueError(
-                    "zoom_range must be a float in [0, 1) (zoom factors in "
-                    f"[1 - z, 1 + z]) or a pair (lo, hi) with 0 < lo <= hi; got {zoom!r}."
-                )
+        if isinstance(zoom, Real):
             zoom = (1.0 - zoom, 1.0 + zoom)
         else:
             zoom = _check_range(zoom, "zoom_range", allow_none=False, lower_open=True)
-        shifts = {}
-        for name in ("width_shift_range", "height_shift_range"):
-            value = getattr(self, name)
-            if not _is_real(value) or not 0 <= value <= 1:
-                raise ValueError(
-                    f"{name} must be a fraction of the image size in [0, 1]; got {value!r}."
-                )
-            shifts[name] = float(value)
-        if not isinstance(self.horizontal_flip, (bool, np.bool_)):
-            raise ValueError(
-                f"horizontal_flip must be True or False; got {self.horizontal_flip!r}."
-            )
         brightness = _check_range(
             self.brightness_range, "brightness_range", allow_none=True, lower_open=True
         )
@@ -354,24 +354,19 @@ class Augmenter(TransformerMixin, BaseEstimator):
             self.contrast_range, "contrast_range", allow_none=True, lower_open=True
         )
         gamma = _check_range(self.gamma_range, "gamma_range", allow_none=True, lower_open=True)
-        if not isinstance(self.fill_mode, str) or self.fill_mode not in BORDERS:
-            raise ValueError(
-                f"fill_mode must be one of {sorted(BORDERS)}; got {self.fill_mode!r}."
-            )
         cval = self.cval
-        if not _is_real(cval) or not 0 <= cval <= 255 or int(cval) != cval:
+        if int(cval) != cval:
             raise ValueError(f"cval must be an integer grey level in [0, 255]; got {cval!r}.")
-        n_jobs = check_n_jobs(self.n_jobs)
         return Params(
-            rotation=float(rotation),
+            rotation=float(self.rotation_range),
             zoom=(float(zoom[0]), float(zoom[1])),
-            width_shift=shifts["width_shift_range"],
-            height_shift=shifts["height_shift_range"],
+            width_shift=float(self.width_shift_range),
+            height_shift=float(self.height_shift_range),
             flip=bool(self.horizontal_flip),
             brightness=brightness,
             contrast=contrast,
             border=BORDERS[self.fill_mode],
             cval=int(cval),
-            n_threads=int(effective_n_jobs(n_jobs)),
+            n_threads=int(effective_n_jobs(self.n_jobs)),
             gamma=gamma,
         )
