@@ -2,23 +2,23 @@
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
+from numbers import Integral, Real
 
 import cv2
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
-from ..utils import check_image_array, check_n_jobs
+from ..utils import N_JOBS_CONSTRAINT, check_image_array
+from ..utils._validation import NonBoolInterval
 from ._errors import ImageLoadError
-from ._intensity import check_intensity, normalize_intensity
-from ._masks import apply_mask, check_mask_mode, read_mask
+from ._intensity import INTENSITY_MODES, normalize_intensity
+from ._masks import MASK_MODES, apply_mask, read_mask
 from ._readers import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
     check_color,
-    check_max_bytes,
-    check_max_pixels,
     load_image,
 )
 
@@ -278,6 +278,21 @@ class ImageLoader(TransformerMixin, BaseEstimator):
     (2, 150, 150, 1)
     """
 
+    # Types and ranges; the (height, width) pair of size is checked by hand.
+    # transform validates too: the loader is stateless and used without fit.
+    _parameter_constraints = {
+        "size": [NonBoolInterval(Integral, 1, None, closed="left"), tuple, list],
+        "color": [StrOptions({"grayscale", "rgb"})],
+        "keep_aspect": ["boolean"],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "verbose": ["verbose"],
+        "max_pixels": [None, NonBoolInterval(Integral, 1, None, closed="left")],
+        "max_bytes": [None, NonBoolInterval(Integral, 1, None, closed="left")],
+        "mask_mode": [None, StrOptions(set(MASK_MODES))],
+        "mask_margin": [NonBoolInterval(Real, 0, 1, closed="both")],
+        "intensity": [None, StrOptions({m for m in INTENSITY_MODES if m is not None})],
+    }
+
     def __init__(
         self,
         size=150,
@@ -304,15 +319,12 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         self.intensity = intensity
 
     def _check_params(self):
+        """Check what ``_parameter_constraints`` cannot (the size pair); convert."""
         height, width = _check_size(self.size)
-        channels = check_color(self.color)
-        max_pixels = check_max_pixels(self.max_pixels)
-        check_max_bytes(self.max_bytes)
-        check_n_jobs(self.n_jobs)
-        check_mask_mode(self.mask_mode, self.mask_margin)
-        check_intensity(self.intensity)
-        return height, width, channels, max_pixels
+        max_pixels = None if self.max_pixels is None else int(self.max_pixels)
+        return height, width, check_color(self.color), max_pixels
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
         """Validate the parameters; nothing is learned.
 
@@ -353,6 +365,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             When ``X`` holds neither paths nor valid images, or a parameter is
             invalid.
         """
+        self._validate_params()
         height, width, channels, max_pixels = self._check_params()
         masks = None
         if self.mask_mode is not None:

@@ -105,7 +105,10 @@ def test_default_max_bytes_refuses_huge_file_quickly(tmp_path):
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "1e6", True])
 def test_bad_max_bytes_raises(bad):
-    with pytest.raises(ValueError, match="max_bytes must be a positive int or None"):
+    with pytest.raises(
+        ValueError, match=r"'max_bytes' parameter of ImageLoader must be None or an int in the "
+        r"range \[1, inf\)"
+    ):
         ImageLoader(max_bytes=bad).fit()
     with pytest.raises(ValueError, match="max_bytes"):
         read_image("whatever.png", max_bytes=bad)
