@@ -6,6 +6,7 @@ import sys
 
 from ._common import PROG, CLIError, _Parser, _version
 from ._compare import add_compare_parser
+from ._evaluate import add_evaluate_parser
 from ._predict import add_predict_parser
 
 _MAIN_EPILOG = """\
@@ -30,6 +31,7 @@ def build_parser():
 
     add_compare_parser(sub, fmt)
     add_predict_parser(sub, fmt)
+    add_evaluate_parser(sub, fmt)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Chest X-ray data sets: image folders, metadata tables and PneumoniaMNIST."""
 
 from ._folder import IMAGE_EXTENSIONS, NORMAL_NAMES, is_normal_name, load_image_folder
-from ._patients import patient_id
+from ._patients import patient_id, patient_id_from_pattern
 from ._pneumoniamnist import fetch_pneumoniamnist
 from ._table import load_image_table
 
@@ -13,4 +13,5 @@ __all__ = [
     "load_image_folder",
     "load_image_table",
     "patient_id",
+    "patient_id_from_pattern",
 ]

@@ -286,7 +286,9 @@ def load_image_folder(
     group_fn : callable, default=None
         ``group_fn(filename) -> str`` giving the patient of a file (called
         with the full path as a str). None uses :func:`patient_id`, which
-        understands Kermany names and otherwise gives one group per file stem.
+        understands Kermany names and otherwise gives one group per file stem;
+        for other names build one with ``patient_id_from_pattern``, e.g.
+        ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH's ``00000001_000.png``.
     subtype_from_filename : bool, default=False
         Label Kermany pneumonia images by subtype from their names
         (``_bacteria_`` / ``_virus_``): target names NORMAL, BACTERIA, VIRUS

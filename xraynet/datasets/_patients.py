@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import PurePath
 
-__all__ = ["patient_id"]
+__all__ = ["patient_id", "patient_id_from_pattern"]
 
 # personN_bacteria_M.jpeg, personN_virus_M_K.jpeg -> personN
 _PERSON = re.compile(r"^(person\d+)_", re.IGNORECASE)
@@ -72,6 +72,96 @@ def patient_id(filename):
         if match:
             return match.group(1)
     return stem
+
+
+class _PatternPatientId:
+    """``group_fn`` made by :func:`patient_id_from_pattern` (a class so that it pickles)."""
+
+    def __init__(self, regex, full_path):
+        self.regex = regex
+        self.full_path = full_path
+
+    def __call__(self, filename):
+        text = os.fspath(filename)
+        text = PurePath(text).as_posix() if self.full_path else PurePath(text).name
+        match = self.regex.search(text)
+        if match is None or match.group(1) is None or match.group(1) == "":
+            where = "path" if self.full_path else "file name"
+            raise ValueError(
+                f"The {where} {text!r} does not match the patient id pattern "
+                f"r'{self.regex.pattern}' (or its first group is empty); fix the pattern "
+                "or pass group_fn=<a function of the file name>."
+            )
+        return match.group(1)
+
+    def __repr__(self):
+        return f"patient_id_from_pattern(r'{self.regex.pattern}', full_path={self.full_path!r})"
+
+
+def patient_id_from_pattern(regex, *, full_path=False):
+    r"""A ``group_fn`` taking the patient id from file names with a regular expression.
+
+    For data sets whose names :func:`patient_id` does not understand, e.g.
+    NIH ChestX-ray14's ``00000001_000.png`` (patient ``00000001``, image 0).
+    Pass the result as ``group_fn`` to :func:`load_image_folder` or
+    :func:`load_image_table`.
+
+    Parameters
+    ----------
+    regex : str or re.Pattern
+        Regular expression with at least one capture group; the first group
+        is the patient id. It is searched (``re.search``) in the
+        file name (the last path component, extension included), so anchor
+        it with ``^`` or ``$`` where that matters.
+    full_path : bool, default=False
+        Search the whole path (``/``-separated) instead of the file name,
+        e.g. ``r"/([^/]+)/[^/]+/[^/]+$"`` for a ``class/patient/study/file``
+        tree.
+
+    Returns
+    -------
+    group_fn : callable
+        ``group_fn(filename) -> str``. It raises ValueError naming the file
+        and the pattern for a name that does not match: a patient id is
+        never guessed.
+
+    Raises
+    ------
+    ValueError
+        When ``regex`` is not a valid regular expression or has no capture
+        group.
+
+    See Also
+    --------
+    patient_id : The default rule (Kermany names, else one patient per file).
+
+    Examples
+    --------
+    >>> from xraynet.datasets import patient_id_from_pattern
+    >>> nih = patient_id_from_pattern(r"^(\d+)_\d+")
+    >>> nih("images/00000001_000.png"), nih("00000001_001.png")
+    ('00000001', '00000001')
+    >>> by_folder = patient_id_from_pattern(r"/([^/]+)/[^/]+/[^/]+$", full_path=True)
+    >>> by_folder("PNEUMONIA/P0042/study1/IM0001")
+    'P0042'
+    """
+    if isinstance(regex, re.Pattern):
+        compiled = regex
+    elif isinstance(regex, str):
+        try:
+            compiled = re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"patient_id_from_pattern: {regex!r} is not a valid regular "
+                             f"expression ({exc}).") from None
+    else:
+        raise TypeError(f"patient_id_from_pattern needs a regular expression (str), "
+                        f"got {type(regex).__name__}: {regex!r}.")
+    if compiled.groups < 1:
+        raise ValueError(
+            f"patient_id_from_pattern: the pattern r'{compiled.pattern}' has no capture group; "
+            "put the patient id in parentheses, e.g. r'^(\\d+)_' for 00000001_000.png."
+        )
+    return _PatternPatientId(compiled, bool(full_path))
 
 
 def kermany_subtype(filename):

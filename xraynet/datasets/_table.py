@@ -75,6 +75,7 @@ def load_image_table(
     path_column,
     label_column,
     group_column=None,
+    group_fn=None,
     image_dir=None,
     query=None,
     label_map=None,
@@ -101,7 +102,13 @@ def load_image_table(
         Column holding the labels.
     group_column : str, default=None
         Column holding the patient id. None derives it from the file name
-        with :func:`patient_id` (one group per file unless Kermany names).
+        with ``group_fn``.
+    group_fn : callable, default=None
+        ``group_fn(filename) -> str`` giving the patient of a file (called
+        with the resolved path as a str) when ``group_column`` is None, e.g.
+        ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH names. None uses
+        :func:`patient_id` (one group per file unless Kermany names).
+        Passing both ``group_column`` and ``group_fn`` is an error.
     image_dir : str or path-like, default=None
         Folder relative paths are resolved against. None uses the folder of
         the CSV file, or the current directory for a DataFrame.
@@ -166,6 +173,12 @@ def load_image_table(
     'No Finding'
     >>> import shutil; shutil.rmtree(root)
     """
+    if group_column is not None and group_fn is not None:
+        raise ValueError("Pass group_column (a column of patient ids) or group_fn (patient id "
+                         "from the file name), not both.")
+    if group_fn is not None and not callable(group_fn):
+        raise TypeError(f"group_fn must be a callable group_fn(filename) -> str, got "
+                        f"{group_fn!r}.")
     frame, csv_path = _read_table(csv_or_dataframe)
     for name, argument in (
         (path_column, "path_column"),
@@ -236,7 +249,8 @@ def load_image_table(
     target = np.asarray([codes[v] for v in labels], dtype=np.intp)
     target_names = np.asarray(class_order, dtype=str)
     if group_column is None:
-        groups = np.asarray([patient_id(f) for f in filenames], dtype=str)
+        fn = patient_id if group_fn is None else group_fn
+        groups = np.asarray([str(fn(f)) for f in filenames], dtype=str)
     else:
         groups = frame[group_column].astype(str).to_numpy(dtype=str)
 

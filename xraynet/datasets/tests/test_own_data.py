@@ -104,3 +104,80 @@ def test_dataset_root_with_nested_split_is_still_an_error(tmp_path, jpegs):
     _copy(normal[1], tmp_path / "chest_xray" / "test" / "NORMAL" / "c.jpeg")
     with pytest.raises(ValueError, match=r"test' holds sub-folders 'NORMAL' that look like"):
         load_image_folder(tmp_path / "chest_xray")
+
+
+# --------------------------------------------------------------------- patient ids from a pattern
+@pytest.fixture(scope="module")
+def nih_pngs(formats_dir):
+    paths = [formats_dir / "00000001_000.png", formats_dir / "00027426_000.png"]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        pytest.skip(f"needs the NIH ChestX-ray14 PNGs {missing} of the shared formats folder")
+    return paths
+
+
+def test_patient_id_from_pattern_groups_nih_names(tmp_path, nih_pngs, jpegs):
+    from xraynet.datasets import patient_id, patient_id_from_pattern
+
+    _copy(nih_pngs[0], tmp_path / "No Finding" / "00000001_000.png")
+    _copy(nih_pngs[0], tmp_path / "No Finding" / "00000001_001.png")
+    _copy(nih_pngs[1], tmp_path / "Pneumonia" / "00027426_000.png")
+    # the default rule makes one patient per file for NIH names
+    assert patient_id("00000001_000.png") == "00000001_000"
+    nih = patient_id_from_pattern(r"^(\d+)_\d+\.png$")
+    data = load_image_folder(tmp_path, group_fn=nih)
+    assert data.groups.tolist() == ["00000001", "00000001", "00027426"]
+    assert data.normal_class == "No Finding"
+
+    import pickle
+    assert pickle.loads(pickle.dumps(nih))("x/00000002_003.png") == "00000002"
+    assert repr(nih) == "patient_id_from_pattern(r'^(\\d+)_\\d+\\.png$', full_path=False)"
+
+    _copy(jpegs[0][0], tmp_path / "No Finding" / "IM-0115-0001.jpeg")
+    with pytest.raises(ValueError, match=r"'IM-0115-0001.jpeg' does not match.*\^\(\\d\+\)_"):
+        load_image_folder(tmp_path, group_fn=nih)
+
+
+def test_patient_id_from_pattern_full_path():
+    from xraynet.datasets import patient_id_from_pattern
+
+    fn = patient_id_from_pattern(r"/([^/]+)/[^/]+/[^/]+$", full_path=True)
+    assert fn("/data/PNEUMONIA/P0042/study1/1.2.3") == "P0042"
+    with pytest.raises(ValueError, match="path 'x' does not match"):
+        fn("x")
+
+
+@pytest.mark.parametrize("bad, err, msg", [
+    (r"^\d+_", ValueError, "no capture group"),
+    (r"^(\d+", ValueError, "not a valid regular expression"),
+    (42, TypeError, "regular expression"),
+])
+def test_patient_id_from_pattern_bad_patterns(bad, err, msg):
+    from xraynet.datasets import patient_id_from_pattern
+
+    with pytest.raises(err, match=msg):
+        patient_id_from_pattern(bad)
+
+
+def test_load_image_table_group_fn(tmp_path, nih_pngs):
+    import pandas as pd
+
+    from xraynet.datasets import load_image_table, patient_id_from_pattern
+
+    for name, src in [("00000001_000.png", 0), ("00000001_001.png", 0), ("00027426_000.png", 1)]:
+        _copy(nih_pngs[src], tmp_path / "images" / name)
+    table = pd.DataFrame({
+        "Image Index": ["00000001_000.png", "00000001_001.png", "00027426_000.png"],
+        "Finding Labels": ["No Finding", "No Finding", "Pneumonia"],
+        "Patient ID": [1, 1, 27426],
+    })
+    nih = patient_id_from_pattern(r"^(\d+)_")
+    data = load_image_table(table, path_column="Image Index", label_column="Finding Labels",
+                            image_dir=tmp_path / "images", group_fn=nih)
+    assert data.groups.tolist() == ["00000001", "00000001", "00027426"]
+    with pytest.raises(ValueError, match="not both"):
+        load_image_table(table, path_column="Image Index", label_column="Finding Labels",
+                         image_dir=tmp_path / "images", group_fn=nih, group_column="Patient ID")
+    with pytest.raises(TypeError, match="group_fn must be a callable"):
+        load_image_table(table, path_column="Image Index", label_column="Finding Labels",
+                         image_dir=tmp_path / "images", group_fn="Patient ID")
