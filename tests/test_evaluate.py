@@ -1,5 +1,6 @@
 """External validation: ``xraynet.report.evaluate_model`` and ``xraynet evaluate`` on real JPEGs."""
 
+import contextlib
 import csv
 import json
 import shutil
@@ -78,3 +79,49 @@ def test_evaluate_model_threshold_and_no_stress(folders, tmp_path):
     assert m["provenance"]["threshold_rule"] == "given by the user"
     with pytest.raises(ValueError, match="20 images but y has 3 labels"):
         evaluate_model(load_model(model_path), ext.filenames, ext.target[:3], tmp_path)
+
+
+def test_cli_evaluate_folder_and_csv(folders, tmp_path, capsys):
+    from xraynet.cli import main
+
+    _, model_path, test = folders
+    out = tmp_path / "ext"
+    rc = main(["evaluate", str(model_path), str(test), "--out", str(out), "--no-stress", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert "AUC" in capsys.readouterr().out
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["threshold"] == pytest.approx(0.4)
+    assert saved["provenance"]["command"].startswith("xraynet evaluate")
+    assert saved["provenance"]["model_file"] == str(model_path)
+    assert {p.name for p in out.iterdir()} >= {"metrics.json", "predictions.csv", "report.html",
+                                                 "model_card.md"}
+    assert not (out / "test_stress.csv").exists()
+    assert "External validation" in (out / "model_card.md").read_text(encoding="utf-8")
+
+    table = tmp_path / "labels.csv"
+    files = sorted(test.glob("*/*.jpeg"))
+    table.write_text("file,finding\n" + "".join(f"{f},{f.parent.name}\n" for f in files))
+    out2 = tmp_path / "ext_csv"
+    rc = main(["evaluate", str(model_path), str(table), "--out", str(out2), "--no-stress", "-q",
+               "--path-column", "file", "--label-column", "finding", "--threshold", "0.5"])
+    assert rc == 0, capsys.readouterr().err
+    saved2 = json.loads((out2 / "metrics.json").read_text())
+    assert saved2["threshold"] == 0.5 and saved2["n_images"] == 20
+    assert saved2["at_0.5"] == pytest.approx(saved["at_0.5"])
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["MISSING.skops", "TEST"], "MODEL 'MISSING.skops' does not exist"),
+    (["MODEL", "nowhere"], "TEST_DIR_OR_CSV 'nowhere' does not exist"),
+    (["MODEL", "TEST", "--threshold", "2"], "--threshold"),
+])
+def test_cli_evaluate_errors_name_the_argument(folders, tmp_path, capsys, argv, needle):
+    from xraynet.cli import main
+
+    _, model_path, test = folders
+    argv = [str(model_path) if a == "MODEL" else str(test) if a == "TEST" else a for a in argv]
+    with pytest.raises(SystemExit) if "--threshold" in argv else contextlib.nullcontext():
+        rc = main(["evaluate", *argv, "--out", str(tmp_path / "o")])
+        assert rc == 2
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -126,6 +126,7 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
     fields.setdefault("threshold_rule", rule)
     record = provenance_record(y=y, target_names=names, **fields)
     record.setdefault("model", type(model).__name__)
+    record.setdefault("task", "external validation")
 
     if len(classes) == 2:
         p_disease = proba[:, 1]

@@ -117,7 +117,8 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         limitations.insert(0, "Paediatric, single centre (Guangzhou Women and Children's Medical "
                               "Center): children aged 1-5 years; adult films and other sites "
                               "were not represented.")
-    if not record.get("patient_grouping"):
+    external = record.get("task") == "external validation"
+    if not record.get("patient_grouping") and not external:
         limitations.append("Splits were not grouped by patient: images of one patient may be on "
                            "both sides, which inflates the scores.")
     lines = [
@@ -142,6 +143,8 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         "",
         "## Splits",
         "",
+        "- External validation: a saved model scored on this set, without refitting; "
+        "no split." if external else
         f"- Grouped by patient: {'yes' if record.get('patient_grouping') else 'no'}",
     ]
     for key, label in (("cv", "Cross-validation folds"), ("n_train", "Training images"),

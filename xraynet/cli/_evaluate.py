@@ -1,0 +1,115 @@
+"""``xraynet evaluate``: score a saved model on a new labelled set (external validation)."""
+
+from pathlib import Path
+
+from ._common import CLIError, _probability, _progress, _takes_paths
+from ._results import ResultsFolder
+
+_EVALUATE_EPILOG = """\
+MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model);
+it is not refitted. TEST is a folder of class sub-folders (normal first, as
+for compare) or a CSV table with a path and a label column. Written to --out:
+metrics.json (metrics with 95 % CIs at the model's stored threshold and at
+0.5, provenance), predictions.csv, report.html and its figures,
+model_card.md and test_stress.csv (unless --no-stress).
+
+examples:
+  xraynet evaluate results/model.keras hospital_b/ --out results_hospital_b
+  xraynet evaluate results/model.skops labels.csv --label-column finding --out ext
+"""
+
+
+def add_evaluate_parser(sub, fmt):
+    """Register ``xraynet evaluate`` on the sub-parsers ``sub``."""
+    ev = sub.add_parser(
+        "evaluate", formatter_class=fmt, epilog=_EVALUATE_EPILOG,
+        help="score a saved model on a new labelled set (external validation)",
+        description="Score a saved model on a labelled folder or CSV table and write a report.",
+    )
+    ev.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
+    ev.add_argument("test", metavar="TEST_DIR_OR_CSV",
+                    help="folder of class sub-folders, or a CSV table of paths and labels")
+    ev.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    ev.add_argument("--path-column", default="path", metavar="COL",
+                    help="CSV column of the image paths (default: path)")
+    ev.add_argument("--label-column", default="label", metavar="COL",
+                    help="CSV column of the labels (default: label)")
+    ev.add_argument("--threshold", type=_probability, metavar="T",
+                    help="decision threshold on P(disease) (default: the model's own)")
+    ev.add_argument("--no-stress", action="store_true", help="skip the stress test")
+    ev.add_argument("--random-state", type=int, default=0, metavar="N",
+                    help="seed of the bootstrap and stress test (default: 0)")
+    ev.add_argument("--trust-pickle", action="store_true",
+                    help="also load pickle/joblib model files. Unpickling runs any code "
+                         "the file contains: use only for files you made yourself")
+    ev.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    ev.set_defaults(func=_cmd_evaluate)
+    return ev
+
+
+def _load_test(args):
+    from xraynet.datasets import load_image_folder, load_image_table
+
+    test = Path(args.test)
+    if not test.exists():
+        raise CLIError(f"TEST_DIR_OR_CSV {args.test!r} does not exist")
+    try:
+        if test.is_dir():
+            data = load_image_folder(test)
+        else:
+            data = load_image_table(test, path_column=args.path_column,
+                                    label_column=args.label_column)
+    except (ValueError, KeyError, OSError) as exc:
+        raise CLIError(f"TEST_DIR_OR_CSV {args.test!r}: {' '.join(str(exc).split())}") from exc
+    return data
+
+
+def _cmd_evaluate(args):
+    import numpy as np
+
+    from xraynet.models import load_model
+    from xraynet.report import evaluate_model
+
+    if not Path(args.model).exists():
+        raise CLIError(f"MODEL {args.model!r} does not exist")
+    try:
+        model = load_model(args.model, trusted=args.trust_pickle)
+    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CLIError(f"MODEL: cannot read {args.model!r}: {detail}") from exc
+    if not hasattr(model, "predict_proba"):
+        raise CLIError(f"MODEL {args.model!r} holds a {type(model).__name__}, not a classifier")
+    data = _load_test(args)
+    names = [str(n) for n in data.target_names]
+    n_classes = len(getattr(model, "classes_", []))
+    if len(names) != n_classes:
+        raise CLIError(f"TEST_DIR_OR_CSV {args.test!r} has {len(names)} classes "
+                       f"({', '.join(names)}); the model has {n_classes}")
+    X = np.asarray(data.filenames, dtype=object)
+    if not _takes_paths(model):
+        from xraynet.io import ImageLoader
+        from xraynet.utils import fitted_input_shape
+
+        shape = fitted_input_shape(model)
+        if shape is None:
+            raise CLIError(f"MODEL {args.model!r}: cannot tell the image size it takes")
+        X = ImageLoader(size=shape[:2], color="rgb" if shape[2] == 3 else "grayscale"
+                        ).transform(X)
+    _progress(args, f"evaluating {args.model} on {args.test}: {len(data.target)} images "
+                    f"{np.bincount(data.target).tolist()}")
+    groups = getattr(data, "groups", None)
+    extra = {"model_file": str(args.model)}
+    if groups is not None:
+        extra["n_patients"] = int(len(np.unique(np.asarray(groups).astype(str))))
+    provenance = {"command": " ".join(["xraynet"] + list(args.argv)),
+                  "data_source": str(args.test), "extra": extra}
+    with ResultsFolder(args.out) as staging:
+        m = evaluate_model(model, X, data.target, staging, target_names=names,
+                           threshold=args.threshold, stress=not args.no_stress,
+                           random_state=args.random_state, provenance=provenance)
+    print(f"{len(data.target)} images at threshold {m['threshold']:.3f}: AUC {m['roc_auc']:.3f} "
+          f"[{m['ci95']['roc_auc'][0]:.3f}, {m['ci95']['roc_auc'][1]:.3f}]  sensitivity "
+          f"{m['sensitivity']:.3f}  specificity {m['specificity']:.3f}" if "ci95" in m else
+          f"{len(data.target)} images: AUC {m['roc_auc']:.3f}")
+    print(f"wrote metrics.json, predictions.csv, report.html, model_card.md to {args.out}")
+    return 0
