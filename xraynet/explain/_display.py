@@ -1,12 +1,13 @@
-"""Grad-CAM heatmaps overlaid on the X-rays."""
+"""Grad-CAM heatmaps overlaid on the X-rays.
+
+The Display lives beside :func:`xraynet.explain.gradcam`, as scikit-learn keeps a
+Display beside its computation; it borrows the figure style of the plotting package.
+"""
 
 import numpy as np
 
-from xraynet.utils import check_image_array
-
-from ._common import (
+from xraynet.plotting._common import (
     CORRECT_COLOR,
-    LABEL_SIZE,
     SMALL_SIZE,
     TITLE_SIZE,
     WRONG_COLOR,
@@ -15,8 +16,10 @@ from ._common import (
     final_estimator,
     show_image,
 )
+from xraynet.plotting._images import _percent
+from xraynet.utils import check_image_array
 
-from ._images import _percent
+from ._gradcam import gradcam
 
 __all__ = ["GradCAMDisplay"]
 
@@ -43,7 +46,7 @@ class GradCAMDisplay:
 
     Examples
     --------
-    >>> from xraynet.plotting import GradCAMDisplay  # doctest: +SKIP
+    >>> from xraynet.explain import GradCAMDisplay  # doctest: +SKIP
     >>> GradCAMDisplay.from_estimator(cnn, X_test[:8], y_test[:8],
     ...                               ["NORMAL", "PNEUMONIA"])  # doctest: +SKIP
     """
@@ -82,8 +85,6 @@ class GradCAMDisplay:
         -------
         display : GradCAMDisplay
         """
-        from xraynet.explain import gradcam
-
         X = check_image_array(X, name="X")
         heatmaps = gradcam(estimator, X, layer=layer, class_index=class_index)
         proba = np.asarray(estimator.predict_proba(X))

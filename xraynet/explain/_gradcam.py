@@ -44,7 +44,7 @@ def _is_activation(layer):
 
 
 def _has_conv(model):
-    return any(_is_model(l) and _has_conv(l) or _is_conv(l) for l in model.layers)
+    return any(_is_model(lay) and _has_conv(lay) or _is_conv(lay) for lay in model.layers)
 
 
 def _candidates(model, state):
@@ -143,7 +143,7 @@ def _run(model, x, path, drop_last):
     """Forward pass returning (feature map of path[-1], output or pre-final activations)."""
     keras = _keras()
     head, rest = path[0], path[1:]
-    layers = [l for l in model.layers if l.__class__.__name__ != "InputLayer"]
+    layers = [lay for lay in model.layers if lay.__class__.__name__ != "InputLayer"]
     last = layers[-1] if drop_last else None
     functional = not isinstance(model, keras.Sequential) and getattr(model, "inputs", None)
     end = last.input if drop_last else model.outputs[0]
@@ -180,7 +180,7 @@ def _run(model, x, path, drop_last):
 
 def _final_dense(model):
     keras = _keras()
-    last = [l for l in model.layers if l.__class__.__name__ != "InputLayer"][-1]
+    last = [lay for lay in model.layers if lay.__class__.__name__ != "InputLayer"][-1]
     act = getattr(getattr(last, "activation", None), "__name__", None)
     if isinstance(last, keras.layers.Dense) and act in ("sigmoid", "softmax"):
         return last, act

@@ -12,7 +12,6 @@ from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 from xraynet.plotting import (  # noqa: E402
     ClassBalanceDisplay,
     ConfusionMatrixDisplay,
-    GradCAMDisplay,
     ImageGridDisplay,
     PredictionGridDisplay,
     RocCurvesDisplay,
@@ -144,37 +143,3 @@ def test_prediction_grid(tmp_path, data):
     # no mistakes: the section says so
     disp = PredictionGridDisplay.from_predictions(Xte[:3], [0, 1, 1], [0.1, 0.9, 0.8], NAMES)
     assert len(disp.wrong_indices_) == 0 and "none" in _texts(disp.figure_)
-
-
-def test_gradcam_display_from_heatmaps(tmp_path, data):
-    X = data[2][:3]
-    heat = np.linspace(0, 1, 3 * 28 * 28).reshape(3, 28, 28)
-    disp = GradCAMDisplay.from_heatmaps(X, heat, ["a", "b", "c"], n_cols=2)
-    _save(disp, tmp_path, "gradcam")
-    assert disp.axes_.shape == (2, 4)
-    with pytest.raises(ValueError, match="heatmaps must have shape"):
-        GradCAMDisplay.from_heatmaps(X, heat[:, :10])
-
-
-def test_gradcam_display_from_estimator(tmp_path, data):
-    keras = pytest.importorskip("keras")
-    keras.utils.set_random_seed(0)
-    i = keras.Input((28, 28, 1))
-    x = keras.layers.Rescaling(1 / 255)(i)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(i, keras.layers.Dense(1, activation="sigmoid")(x))
-
-    class Est:
-        model_ = model
-        classes_ = np.array([0, 1])
-
-        def predict_proba(self, X):
-            p = model.predict(X.astype("float32"), verbose=0)
-            return np.c_[1 - p, p]
-
-    X, y = data[2][:4], data[3][:4]
-    disp = GradCAMDisplay.from_estimator(Est(), X, y, NAMES)
-    _save(disp, tmp_path, "gradcam_est")
-    assert disp.heatmaps.shape == (4, 28, 28)
-    assert "true: " in _texts(disp.figure_)
