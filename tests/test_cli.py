@@ -187,7 +187,8 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     model_file = out / metrics["model_file"]
     assert model_file.suffix in (".skops", ".xraynet")  # safe formats, never a pickle
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["cv_stress.csv", "leaderboard.csv", "metrics.json", model_file.name, "report.html",
+        ["cv_stress.csv", "leaderboard.csv", "metrics.json", "model_card.md", model_file.name,
+         "report.html",
          "test_metrics.csv",
          "test_stress.csv", *[p.name for p in out.glob("*.png")]])
     assert "Robustness to acquisition shift" in (out / "report.html").read_text()

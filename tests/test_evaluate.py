@@ -125,3 +125,24 @@ def test_cli_evaluate_errors_name_the_argument(folders, tmp_path, capsys, argv, 
         assert rc == 2
     assert needle in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_compare_writes_model_card_and_provenance(folders, tmp_path, capsys):
+    from xraynet.cli import main
+
+    root, _, _ = folders
+    out = tmp_path / "res"
+    rc = main(["compare", str(root / "train"), "--quick", "--models", "hog_svm", "--cv", "2",
+               "--size", "32", "--no-stress", "--out", str(out), "-q"])
+    assert rc == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    prov = metrics["provenance"]
+    assert prov["command"] == metrics["command"] and prov["models"] == ["hog_svm"]
+    assert prov["selection_rule"] == metrics["rank_by"]
+    assert prov["threshold"] == pytest.approx(metrics["threshold"])
+    assert prov["threshold_rule"] == metrics["threshold_rule"]
+    assert sum(prov["data"]["counts"].values()) == metrics["n_train"]
+    assert prov["versions"]["xraynet"]
+    card = (out / "model_card.md").read_text(encoding="utf-8")
+    assert "# Model card: hog_svm" in card and "not a medical device" in card
+    assert f"{metrics['test']['roc_auc']:.3f}" in card

@@ -321,6 +321,16 @@ def _compare_into(args, staging):
         from xraynet.robustness import stress_summary
 
         metrics["test_stress_summary"] = stress_summary(stress)
+    from xraynet.report import provenance_record, write_model_card
+
+    metrics["provenance"] = provenance_record(
+        command=metrics["command"], random_state=args.random_state, data_source=data["source"],
+        y=data["y"], target_names=data["target_names"], groups=data["groups"], models=models,
+        selection_rule=comparison.rank_by_, threshold=comparison.threshold_,
+        threshold_rule=comparison.threshold_rule_,
+        extra={"model": winner_name, "cv": args.cv, "n_train": metrics["n_train"],
+               "n_test": metrics["n_test"], "dataset": getattr(args, "dataset", None)})
+    write_model_card(staging, metrics["provenance"], test, model_name=winner_name)
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json) + "\n")
     print(f"\nwinner: {winner_name} (threshold {comparison.threshold_:.3f}); test split "
           f"({len(data['y_test'])} images): ACC {test['accuracy']:.3f}  AUC "
