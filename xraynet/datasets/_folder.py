@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 from xraynet._normal import NORMAL_NAMES as _NORMAL_NAMES
 from xraynet._normal import find_normal_class, is_normal_name
 
+from ._dicom import _is_dicom, metadata_frame, read_dicom_headers
 from ._patients import kermany_subtype, patient_id
 
 __all__ = ["load_image_folder", "IMAGE_EXTENSIONS", "NORMAL_NAMES", "is_normal_name"]
@@ -156,16 +157,6 @@ def _list_class_folders(root):
     return folders
 
 
-def _is_dicom(path):
-    """True when ``path`` has the DICOM ``DICM`` magic at byte 128 (reads 132 bytes)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    return len(head) == 132 and head[128:132] == b"DICM"
-
-
 def _scan_class(folder, extensions):
     """Image files, skipped non-image files and direct sub-folder names of a class folder.
 
@@ -285,8 +276,10 @@ def load_image_folder(
         recognition rule; exactly one loaded folder must match.
     group_fn : callable, default=None
         ``group_fn(filename) -> str`` giving the patient of a file (called
-        with the full path as a str). None uses :func:`patient_id`, which
-        understands Kermany names and otherwise gives one group per file stem;
+        with the full path as a str). None uses, for a DICOM file, its
+        ``PatientID`` tag (header only, read with ``pydicom.dcmread(...,
+        stop_before_pixels=True)``) and otherwise, or when that tag is
+        empty, :func:`patient_id`, which understands Kermany names and otherwise gives one group per file stem;
         for other names build one with ``patient_id_from_pattern``, e.g.
         ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH's ``00000001_000.png``.
     subtype_from_filename : bool, default=False
@@ -322,6 +315,14 @@ def load_image_folder(
             The normal class, ``target_names[0]``.
         ``groups`` : ndarray of str, shape (n_samples,)
             Patient of each image, for :class:`~sklearn.model_selection.GroupKFold`.
+        ``metadata`` : pandas.DataFrame or None
+            When any file is DICOM: one row per file (aligned with
+            ``filenames``) with columns ``filename``, ``PatientID``,
+            ``ViewPosition`` (``PA``, ``AP``, ...), ``PatientSex`` and
+            ``PatientAge`` in years (float; ``"045Y"`` -> 45, ``"006M"`` ->
+            0.5, see ``parse_dicom_age``); missing tags and non-DICOM
+            files are missing values (NaN). Pass columns of it as ``groups`` to
+            :func:`xraynet.metrics.subgroup_report`. None when no file is DICOM.
         ``DESCR`` : str
             Description of the data.
     (filenames, target) : tuple
@@ -431,9 +432,15 @@ def load_image_folder(
     else:
         target, target_names = folder_index, np.asarray(class_order, dtype=str)
 
+    headers = read_dicom_headers(filenames)
     if group_fn is None:
-        group_fn = patient_id
-    groups = np.asarray([str(group_fn(f)) for f in filenames], dtype=str)
+        groups = [h["PatientID"] if h and h["PatientID"] else patient_id(f)
+                  for f, h in zip(filenames, headers)]
+    else:
+        groups = [group_fn(f) for f in filenames]
+    groups = np.asarray([str(g) for g in groups], dtype=str)
+    metadata = (metadata_frame(filenames, headers)
+                if any(h is not None for h in headers) else None)
 
     if return_X_y:
         return filenames, target
@@ -453,6 +460,7 @@ def load_image_folder(
         target_names=target_names,
         normal_class=str(target_names[0]),
         groups=groups,
+        metadata=metadata,
         DESCR=descr,
     )
 

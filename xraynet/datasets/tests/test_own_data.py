@@ -181,3 +181,78 @@ def test_load_image_table_group_fn(tmp_path, nih_pngs):
     with pytest.raises(TypeError, match="group_fn must be a callable"):
         load_image_table(table, path_column="Image Index", label_column="Finding Labels",
                          image_dir=tmp_path / "images", group_fn="Patient ID")
+
+
+# --------------------------------------------------------------------- DICOM headers
+def _dicom(src, dst, **tags):
+    """Copy the real DICOM ``src`` to ``dst`` with header ``tags`` set (pydicom)."""
+    import pydicom
+
+    ds = pydicom.dcmread(src)
+    for name, value in tags.items():
+        setattr(ds, name, value)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(dst)
+    return dst
+
+
+@pytest.mark.parametrize("value, years", [
+    ("045Y", 45.0), ("006M", 0.5), ("002W", 14 / 365.25), ("010D", 10 / 365.25),
+    ("62", 62.0), ("", np.nan), (None, np.nan), ("unknown", np.nan),
+])
+def test_parse_dicom_age(value, years):
+    from xraynet.datasets import parse_dicom_age
+
+    assert parse_dicom_age(value) == pytest.approx(years, nan_ok=True)
+
+
+def test_dicom_tree_groups_by_patient_id_and_has_metadata(tmp_path, real_dicom, jpegs):
+    from sklearn.model_selection import GroupKFold
+
+    from xraynet.metrics import subgroup_report
+
+    spec = [  # class, patient folder, file, PatientID, view, sex, age
+        ("PNEUMONIA", "A", "IM1", "PAT-A", "AP", "M", "045Y"),
+        ("PNEUMONIA", "A", "IM2.dcm", "PAT-A", "PA", "M", "045Y"),
+        ("PNEUMONIA", "B", "IM1", "PAT-B", "AP", "F", "006M"),
+        ("NORMAL", "C", "IM1", "PAT-C", "PA", "F", "030Y"),
+        ("NORMAL", "D", "IM1.dcm", "", "PA", "M", "062Y"),  # no PatientID: file-name rule
+    ]
+    for cls, patient, name, pid, view, sex, age in spec:
+        _dicom(real_dicom, tmp_path / cls / patient / "study1" / name,
+               PatientID=pid, ViewPosition=view, PatientSex=sex, PatientAge=age)
+    _copy(jpegs[0][0], tmp_path / "NORMAL" / "IM-0115-0001.jpeg")
+
+    data = load_image_folder(tmp_path)
+    names = [f.split(str(tmp_path), 1)[1] for f in data.filenames.tolist()]
+    assert names == ["/NORMAL/C/study1/IM1", "/NORMAL/D/study1/IM1.dcm",
+                     "/NORMAL/IM-0115-0001.jpeg", "/PNEUMONIA/A/study1/IM1",
+                     "/PNEUMONIA/A/study1/IM2.dcm", "/PNEUMONIA/B/study1/IM1"]
+    assert data.groups.tolist() == ["PAT-C", "IM1", "IM-0115", "PAT-A", "PAT-A", "PAT-B"]
+
+    meta = data.metadata
+    assert meta["filename"].tolist() == data.filenames.tolist()
+    assert meta["ViewPosition"].fillna("-").tolist() == ["PA", "PA", "-", "AP", "PA", "AP"]
+    assert meta["PatientSex"].fillna("-").tolist() == ["F", "M", "-", "M", "M", "F"]
+    np.testing.assert_allclose(meta["PatientAge"], [30, 62, np.nan, 45, 45, 0.5])
+    assert meta["PatientID"].fillna("-").tolist() == ["PAT-C", "-", "-", "PAT-A", "PAT-A", "PAT-B"]
+
+    # the two images of PAT-A never straddle a fold
+    for train, test in GroupKFold(n_splits=2).split(data.filenames, data.target, data.groups):
+        assert not set(data.groups[train]) & set(data.groups[test])
+
+    score = np.array([0.1, 0.3, 0.2, 0.9, 0.6, 0.4])
+    table = subgroup_report(data.target, score, meta[["ViewPosition", "PatientSex"]],
+                            n_bootstraps=20, min_count=1)
+    text = table.to_string()
+    assert "ViewPosition" in text and "PatientSex" in text and "AP" in text and "(missing)" in text
+
+    # a group_fn replaces the PatientID rule
+    data = load_image_folder(tmp_path, group_fn=lambda f: "one")
+    assert set(data.groups) == {"one"}
+    # no DICOM: no metadata
+    shutil.rmtree(tmp_path / "PNEUMONIA")
+    _copy(jpegs[1][0], tmp_path / "PNEUMONIA" / "person1_virus_1.jpeg")
+    shutil.rmtree(tmp_path / "NORMAL" / "C")
+    shutil.rmtree(tmp_path / "NORMAL" / "D")
+    assert load_image_folder(tmp_path).metadata is None
