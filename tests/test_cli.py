@@ -8,6 +8,7 @@ traceback for a bad argument.
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,10 @@ def test_help_and_version(capsys):
         assert f"\n  {name} " in out
     rc, out, _ = run(["predict", "--help"], capsys)
     assert rc == 0 and "MODEL" in out and "IMAGE" in out and "examples:" in out
+    from xraynet.datasets import IMAGE_EXTENSIONS
+
+    assert all(ext in " ".join(out.split()) for ext in IMAGE_EXTENSIONS)
+    assert "--from-file" in out and "--verbose" in out
     rc, out, _ = run(["--version"], capsys)
     import xraynet
 
@@ -82,6 +87,23 @@ def test_bad_argument_in_subprocess_has_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"xraynet: error: DATA_DIR {str(tmp_path / 'missing')!r} is not a folder"
     ]
+
+
+def test_tensorflow_start_up_lines_hidden_unless_verbose(tmp_path):
+    # TF 2.21 writes "All log messages before absl::InitializeLog()" and "oneDNN custom
+    # operations are on" to fd 2 on import, whatever TF_CPP_MIN_LOG_LEVEL says
+    cmd = [sys.executable, "-m", "xraynet.cli", "predict", str(tmp_path / "m.skops"), "x.png"]
+    env = {k: v for k, v in os.environ.items() if k != "XRAYNET_DEBUG"}
+    quiet = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert quiet.returncode == 2
+    assert quiet.stderr.strip().splitlines() == [
+        f"xraynet: error: model file {str(tmp_path / 'm.skops')!r} does not exist"]
+    loud = subprocess.run(cmd + ["--verbose"], capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert loud.returncode == 2
+    assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
+    if "oneDNN" in loud.stderr or "absl" in loud.stderr:  # this TF build prints them
+        assert len(loud.stderr.strip().splitlines()) > 1
 
 
 # ------------------------------------------------------------------------- bad args
@@ -214,6 +236,43 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
         path, prob, name = line.split("\t")
         assert path == f and float(prob) == pytest.approx(p, abs=1e-4)
         assert name == ("PNEUMONIA" if p >= metrics["threshold"] else "NORMAL")
+    # folders: image files inside, recursively, sorted, hidden ones skipped; a corrupt
+    # file in the batch is reported by name, the others are still classified (exit 1)
+    folder = tmp_path / "imgs"
+    (folder / "a").mkdir(parents=True)
+    (folder / ".cache").mkdir()
+    for i, f in enumerate(files):
+        shutil.copy(f, folder / "a" / f"scan{i}.jpeg")
+    shutil.copy(files[0], folder / ".hidden.jpeg")
+    shutil.copy(files[0], folder / ".cache" / "x.jpeg")
+    (folder / "bad.jpeg").write_bytes(b"not a jpeg at all")
+    (folder / "notes.txt").write_text("not an image")
+    rc, stdout, err = run(["predict", str(model_file), str(folder)], capsys)
+    assert rc == 1
+    rows = [ln.split("\t") for ln in stdout.strip().splitlines()[1:]]
+    assert [r[0] for r in rows] == [str(folder / "a" / f"scan{i}.jpeg") for i in range(3)]
+    for r, p in zip(rows, proba):
+        assert float(r[1]) == pytest.approx(p, abs=1e-4)
+    errors = [ln for ln in err.splitlines() if ln.startswith("xraynet: error:")]
+    assert len(errors) == 1 and str(folder / "bad.jpeg") in errors[0]
+    assert "1 of 4 image(s) could not be read" in err
+    # --from-file: one path per line, blank lines and # comments skipped
+    listing = tmp_path / "list.txt"
+    listing.write_text("# scans\n" + "\n\n".join(files) + "\n")
+    rc, stdout, err = run(["predict", str(model_file), "--from-file", str(listing),
+                           "--format", "csv"], capsys)
+    assert rc == 0, err
+    assert [ln.split(",")[0] for ln in stdout.strip().splitlines()[1:]] == files
+    rc, _, err = run(["predict", str(model_file)], capsys)
+    assert_one_line_error(rc, err, "IMAGE", "--from-file")
+    rc, _, err = run(["predict", str(model_file), "--from-file", str(tmp_path / "no.txt")],
+                     capsys)
+    assert_one_line_error(rc, err, "--from-file", "cannot be read")
+    (tmp_path / "empty" / ".hidden").mkdir(parents=True)
+    shutil.copy(files[0], tmp_path / "empty" / ".hidden" / "x.jpeg")
+    rc, _, err = run(["predict", str(model_file), str(tmp_path / "empty")], capsys)
+    assert_one_line_error(rc, err, "holds no image files")
+
     # a second run into the same folder replaces the results as a whole
     first = (out / "metrics.json").read_text()
     rc, _, err = run(["compare", str(tree), "--quick", "--models", "hog_svm", "--cv", "2",

@@ -1,6 +1,7 @@
 """What every ``xraynet`` sub-command shares: the parser class, user errors, helpers."""
 
 import argparse
+import os
 import sys
 
 PROG = "xraynet"
@@ -55,6 +56,45 @@ def _probability(text):
     if not 0.0 <= value <= 1.0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
     return value
+
+
+def _add_verbose(parser):
+    """The ``--verbose`` option of a sub-command that imports TensorFlow."""
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show TensorFlow's start-up log lines (oneDNN, absl, CPU "
+                             "features), hidden by default; XRAYNET_DEBUG=1 shows them too")
+
+
+def _import_tensorflow_quietly(verbose=False):
+    """Import TensorFlow and Keras with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines ("All log messages before
+    absl::InitializeLog()", "oneDNN custom operations are on", CPU features)
+    are written to fd 2 during ``import tensorflow`` and ignore
+    ``TF_CPP_MIN_LOG_LEVEL``; turning oneDNN off would change the numerics.
+    So only this first import runs with stderr silenced; fd 2 is restored
+    right after, whatever happens. Nothing is done with ``verbose``,
+    ``XRAYNET_DEBUG`` set, TensorFlow already imported or not installed.
+    """
+    import importlib.util
+
+    if verbose or os.environ.get("XRAYNET_DEBUG") or "tensorflow" in sys.modules:
+        return
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    for stream in (sys.stdout, sys.stderr, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _version():

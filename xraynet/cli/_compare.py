@@ -6,8 +6,18 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import (PROG, CLIError, _int, _json, _positive_int, _progress, _seed,
-                      _unwrap_loader, _version)
+from ._common import (
+    PROG,
+    CLIError,
+    _add_verbose,
+    _int,
+    _json,
+    _positive_int,
+    _progress,
+    _seed,
+    _unwrap_loader,
+    _version,
+)
 from ._results import ResultsFolder
 
 _MODEL_STEM = "model"
@@ -87,6 +97,7 @@ def add_compare_parser(sub, fmt):
     cmp.add_argument("--no-stress", action="store_true",
                      help="skip the acquisition stress test (rank by clean ROC AUC)")
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    _add_verbose(cmp)
     cmp.set_defaults(func=_cmd_compare)
 
     return cmp

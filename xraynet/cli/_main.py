@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from ._common import PROG, CLIError, _Parser, _version
+from ._common import PROG, CLIError, _import_tensorflow_quietly, _Parser, _version
 from ._compare import add_compare_parser
 from ._evaluate import add_evaluate_parser
 from ._predict import add_predict_parser
@@ -45,6 +45,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
+        _import_tensorflow_quietly(getattr(args, "verbose", False))
         return args.func(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

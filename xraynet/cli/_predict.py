@@ -4,7 +4,9 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import PROG, CLIError, _positive_int, _probability, _takes_paths
+from ._common import PROG, CLIError, _add_verbose, _positive_int, _probability, _takes_paths
+
+_BATCH = 64  # files decoded and classified per predict_proba call
 
 
 _PREDICT_EPILOG = """\
@@ -30,7 +32,13 @@ def add_predict_parser(sub, fmt):
         description="Print the predicted class and its probability for each image file.",
     )
     pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
-    pred.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    pred.add_argument("images", nargs="*", metavar="IMAGE",
+                      help="image files, or folders: their image files (.jpg .jpeg .png "
+                           ".bmp .tif .tiff .dcm .dicom), recursively, in sorted order, "
+                           "hidden files and folders skipped")
+    pred.add_argument("--from-file", metavar="LIST", dest="from_file",
+                      help="text file of image paths (or folders), one per line; blank "
+                           "lines and lines starting with '#' are skipped")
     pred.add_argument("--size", type=_positive_int, metavar="PX",
                       help="resize images to PX pixels for models that take arrays "
                            "(default: the model's input size)")
@@ -45,6 +53,7 @@ def add_predict_parser(sub, fmt):
     pred.add_argument("--trust-pickle", action="store_true",
                       help="also load pickle/joblib model files. Unpickling runs any code "
                            "the file contains: use only for files you made yourself")
+    _add_verbose(pred)
     pred.set_defaults(func=_cmd_predict)
     return pred
 
@@ -71,9 +80,10 @@ def _cmd_predict(args):
     import numpy as np
 
     from xraynet.io import ImageLoader, ImageLoadError
-    from xraynet.utils import decision_threshold
     from xraynet.models import load_model
+    from xraynet.utils import decision_threshold
 
+    images = _image_paths(args)
     path = Path(args.model)
     if not path.exists():
         raise CLIError(f"model file {args.model!r} does not exist")
@@ -95,34 +105,92 @@ def _cmd_predict(args):
         if size is None:
             raise CLIError("cannot tell the image size this model takes; give --size PX")
         loader = ImageLoader(size=size, color="rgb" if shape and shape[2] == 3 else "grayscale")
-    rows, failed = [], []
-    for f in args.images:  # one file at a time: a bad file is reported, the others go on
-        try:
-            x = np.asarray([str(f)], dtype=object)
-            p = np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))[0]
-        except (ImageLoadError, OSError, ValueError) as exc:
-            failed.append(f)
-            print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}", file=sys.stderr)
-            continue
-        if len(p) == 2:
-            k = int(p[1] >= threshold)
-            rows.append({"path": str(f), "p_disease": float(p[1]), "predicted": names[k]})
-        else:
-            k = int(np.argmax(p))
-            rows.append({"path": str(f), "p_disease": float(1 - p[0]), "predicted": names[k]})
-    if args.format == "json":
-        print(json.dumps({"threshold": threshold, "predictions": rows}, indent=2))
-    else:
-        import csv
+    def proba(files):
+        x = np.asarray([str(f) for f in files], dtype=object)
+        return np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))
 
-        print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
-        writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
-                            lineterminator="\n")
-        writer.writerow(["path", "p_disease", "predicted"])
-        for r in rows:
-            writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
+    rows, failed = [], []
+    for start in range(0, len(images), _BATCH):
+        batch = images[start:start + _BATCH]
+        try:
+            results = list(zip(batch, proba(batch)))
+        except (ImageLoadError, OSError, ValueError):
+            results = []  # a bad file in the batch: one by one, so the others go on
+            for f in batch:
+                try:
+                    results.append((f, proba([f])[0]))
+                except (ImageLoadError, OSError, ValueError) as exc:
+                    failed.append(f)
+                    print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}",
+                          file=sys.stderr)
+        for f, p in results:
+            rows.append(_row(f, p, threshold, names))
+    _write_rows(args, rows, threshold)
     if failed:
-        print(f"{PROG}: {len(failed)} of {len(args.images)} image(s) could not be read",
+        print(f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _row(f, p, threshold, names):
+    import numpy as np
+
+    if len(p) == 2:
+        k = int(p[1] >= threshold)
+        return {"path": str(f), "p_disease": float(p[1]), "predicted": names[k]}
+    k = int(np.argmax(p))
+    return {"path": str(f), "p_disease": float(1 - p[0]), "predicted": names[k]}
+
+
+def _write_rows(args, rows, threshold):
+    import json
+
+    if args.format == "json":
+        print(json.dumps({"threshold": threshold, "predictions": rows}, indent=2))
+        return
+    import csv
+
+    print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
+    writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
+                        lineterminator="\n")
+    writer.writerow(["path", "p_disease", "predicted"])
+    for r in rows:
+        writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
+
+
+def _image_extensions():
+    from xraynet.datasets import IMAGE_EXTENSIONS  # no heavy import: a tuple of strings
+
+    return IMAGE_EXTENSIONS
+
+
+def _image_paths(args):
+    """The IMAGE arguments and --from-file lines, folders expanded; in the order given."""
+    given = list(args.images)
+    if args.from_file is not None:
+        try:
+            text = Path(args.from_file).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CLIError(f"--from-file {args.from_file!r} cannot be read: "
+                           f"{getattr(exc, 'strerror', None) or exc}") from None
+        given += [ln.strip() for ln in text.splitlines()
+                  if ln.strip() and not ln.strip().startswith("#")]
+    if not given:
+        raise CLIError("give at least one IMAGE (a file or a folder) or --from-file LIST")
+    extensions = _image_extensions()
+    images = []
+    for item in given:
+        path = Path(item)
+        if not path.is_dir():
+            images.append(item)  # a missing or unreadable file is reported with the others
+            continue
+        found = sorted(
+            f for f in path.rglob("*")
+            if f.suffix.lower() in extensions and f.is_file()
+            and not any(part.startswith(".") for part in f.relative_to(path).parts))
+        if not found:
+            raise CLIError(f"IMAGE folder {item!r} holds no image files "
+                           f"({' '.join(extensions)})")
+        images += [str(f) for f in found]
+    return images
