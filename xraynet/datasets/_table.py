@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._dicom import metadata_frame, read_dicom_headers
 from ._folder import _check_readable, _order_classes, _preview
 from ._patients import patient_id
 
@@ -101,14 +102,15 @@ def load_image_table(
     label_column : str
         Column holding the labels.
     group_column : str, default=None
-        Column holding the patient id. None derives it from the file name
-        with ``group_fn``.
+        Column holding the patient id. None derives it from each file with
+        ``group_fn``.
     group_fn : callable, default=None
         ``group_fn(filename) -> str`` giving the patient of a file (called
         with the resolved path as a str) when ``group_column`` is None, e.g.
         ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH names. None uses
-        :func:`patient_id` (one group per file unless Kermany names).
-        Passing both ``group_column`` and ``group_fn`` is an error.
+        the ``PatientID`` tag of a DICOM image, and otherwise (or when that
+        tag is empty) :func:`patient_id` (one group per file unless Kermany
+        names). Passing both ``group_column`` and ``group_fn`` is an error.
     image_dir : str or path-like, default=None
         Folder relative paths are resolved against. None uses the folder of
         the CSV file, or the current directory for a DataFrame.
@@ -143,7 +145,9 @@ def load_image_table(
         ``filenames``, ``target``, ``target_names`` (normal first),
         ``normal_class``, ``groups``, ``DESCR`` as in
         :func:`load_image_folder`, plus ``frame``: the rows kept (original
-        index), aligned with ``filenames``.
+        index), aligned with ``filenames``, and ``metadata``: the DICOM
+        header columns of :func:`load_image_folder` when any image is DICOM
+        (else None).
     (filenames, target) : tuple
         When ``return_X_y=True``.
 
@@ -248,11 +252,16 @@ def load_image_table(
     codes = {name: k for k, name in enumerate(class_order)}
     target = np.asarray([codes[v] for v in labels], dtype=np.intp)
     target_names = np.asarray(class_order, dtype=str)
-    if group_column is None:
-        fn = patient_id if group_fn is None else group_fn
-        groups = np.asarray([str(fn(f)) for f in filenames], dtype=str)
-    else:
+    headers = read_dicom_headers(filenames)
+    if group_column is not None:
         groups = frame[group_column].astype(str).to_numpy(dtype=str)
+    elif group_fn is not None:
+        groups = np.asarray([str(group_fn(f)) for f in filenames], dtype=str)
+    else:
+        groups = np.asarray([h["PatientID"] if h and h["PatientID"] else patient_id(f)
+                             for f, h in zip(filenames, headers)], dtype=str)
+    metadata = (metadata_frame(filenames, headers)
+                if any(h is not None for h in headers) else None)
 
     if return_X_y:
         return filenames, target
@@ -273,5 +282,6 @@ def load_image_table(
         normal_class=str(target_names[0]),
         groups=groups,
         frame=frame,
+        metadata=metadata,
         DESCR=descr,
     )

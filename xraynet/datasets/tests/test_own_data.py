@@ -256,3 +256,21 @@ def test_dicom_tree_groups_by_patient_id_and_has_metadata(tmp_path, real_dicom, 
     shutil.rmtree(tmp_path / "NORMAL" / "C")
     shutil.rmtree(tmp_path / "NORMAL" / "D")
     assert load_image_folder(tmp_path).metadata is None
+
+
+def test_load_image_table_dicom_patient_id_and_metadata(tmp_path, real_dicom):
+    import pandas as pd
+
+    from xraynet.datasets import load_image_table
+
+    _dicom(real_dicom, tmp_path / "a", PatientID="P1", ViewPosition="AP", PatientSex="F",
+           PatientAge="070Y")
+    _dicom(real_dicom, tmp_path / "b.dcm", PatientID="P1", ViewPosition="PA", PatientSex="F",
+           PatientAge="070Y")
+    _dicom(real_dicom, tmp_path / "c.dcm", PatientID="P2", ViewPosition="PA", PatientSex="M",
+           PatientAge="003M")
+    table = pd.DataFrame({"path": ["a", "b.dcm", "c.dcm"], "label": ["normal", "sick", "sick"]})
+    data = load_image_table(table, path_column="path", label_column="label", image_dir=tmp_path)
+    assert data.groups.tolist() == ["P1", "P1", "P2"]
+    assert data.metadata["ViewPosition"].tolist() == ["AP", "PA", "PA"]
+    np.testing.assert_allclose(data.metadata["PatientAge"], [70, 70, 0.25])
