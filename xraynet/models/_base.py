@@ -517,7 +517,7 @@ class BaseImageClassifier(KerasClassifier):
         -------
         path : pathlib.Path
         """
-        from ._persistence import save_keras_estimator
+        from ._keras_archive import save_keras_estimator
 
         return save_keras_estimator(self, path)
 

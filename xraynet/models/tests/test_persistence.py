@@ -174,7 +174,7 @@ def test_skops_file_with_foreign_types_is_refused(tmp_path):
 def test_metadata_encoding_roundtrip():
     import keras
 
-    from xraynet.models._persistence import _decode, _encode
+    from xraynet.models._keras_archive import _decode, _encode
 
     values = {
         "opt": keras.optimizers.SGD(learning_rate=0.2, momentum=0.9),
@@ -425,7 +425,7 @@ def test_skops_policy_and_trusted_opt_in(tmp_path):
         save_model(FunctionTransformer(func=print), tmp_path / "g")
     assert not list(tmp_path.glob("g*"))
     # public scoring functions are accepted, other functions of trusted packages are not
-    from xraynet.models._persistence import _is_accepted
+    from xraynet.models._skops_policy import _is_accepted
 
     assert _is_accepted("sklearn.metrics._ranking.roc_auc_score")
     assert _is_accepted("xraynet.metrics._classification.specificity_score")
