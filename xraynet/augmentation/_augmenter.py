@@ -272,6 +272,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         -------
         X_augmented : ndarray of shape (n_samples, height, width, channels), dtype uint8
         """
+        self._validate_params()  # before random_state is used
         seed = check_random_state_int(self.random_state)
         return self.augment(X, np.random.default_rng(seed))
 
