@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -210,13 +211,25 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert model_file.suffix in (".skops", ".xraynet")  # safe formats, never a pickle
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["cv_stress.csv", "leaderboard.csv", "metrics.json", "model_card.md", model_file.name,
-         "report.html",
-         "test_metrics.csv",
+         "report.html", "test_metrics.csv", "test_predictions.csv",
          "test_stress.csv", *[p.name for p in out.glob("*.png")]])
     assert "Robustness to acquisition shift" in (out / "report.html").read_text()
     assert not list(tmp_path.glob(".results*"))  # no staging folder or lock left behind
     if importlib.util.find_spec("xraynet.report") is not None:
         assert (out / "report.html").is_file()
+
+    # test_predictions.csv: one row per test image, at the stored threshold
+    preds = pd.read_csv(out / "test_predictions.csv")
+    assert list(preds.columns) == ["path", "true", "p_disease", "predicted"]
+    assert len(preds) == metrics["n_test"]
+    assert set(preds["true"]) == {"NORMAL", "PNEUMONIA"}
+    assert {Path(f).parent.name for f in preds["path"]} == {"NORMAL", "PNEUMONIA"}
+    assert all(Path(f).is_file() and Path(f).parent.parent == tree for f in preds["path"])
+    at_threshold = np.where(preds["p_disease"] >= metrics["threshold"], "PNEUMONIA", "NORMAL")
+    assert (preds["predicted"] == at_threshold).all()
+    assert (preds["true"] == preds["predicted"]).mean() == pytest.approx(
+        metrics["test"]["accuracy"])
+    assert "test_predictions.csv" in run(["compare", "--help"], capsys)[1]
 
     # the saved winner is a whole pipeline that reads image files
     import xraynet
@@ -295,6 +308,8 @@ def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, c
     assert sorted(board.index) == sorted(models.split(","))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_test"] == 200 and metrics["image_size"] == 28
+    preds = pd.read_csv(out / "test_predictions.csv")
+    assert preds.columns[0] == "index" and preds["index"].tolist() == list(range(200))
     # the winner of a real comparison beats chance on the real test split
     assert metrics["test"]["roc_auc"] > 0.75
     model_file = out / metrics["model_file"]

@@ -40,9 +40,12 @@ what it does:
      split, or else 20% of the patients held out before cross-validation)
      and stress-tested there;
   4. writes to --out (all at once, at the end): leaderboard.csv,
-     cv_stress.csv, test_stress.csv, metrics.json, test_metrics.csv, the
-     winner (model.xraynet, model.skops or model.keras: safe to load; reload
-     with xraynet.load_model), report.html and its PNG figures.
+     cv_stress.csv, test_stress.csv, metrics.json (with the provenance
+     record), test_metrics.csv, test_predictions.csv (one row per test
+     image: path, or index for PneumoniaMNIST, true class, p_disease and the
+     class predicted at the stored threshold), model_card.md, the winner
+     (model.xraynet, model.skops or model.keras: safe to load; reload with
+     xraynet.load_model), report.html and its PNG figures.
 
 examples:
   xraynet compare --dataset pneumoniamnist --out results     # the main job, ~7 min on 2 CPUs
@@ -293,6 +296,7 @@ def _compare_into(args, staging):
     inner, X_test = _unwrap_loader(winner, data["X_test"])  # decode test files once
     test = evaluate(inner, X_test, data["y_test"], target_names=data["target_names"])
     proba = test.pop("proba")
+    _write_test_predictions(staging, data, proba, test["threshold"])
     stress = None
     if not args.no_stress:
         from xraynet.robustness import stress_test
@@ -350,6 +354,24 @@ def _compare_into(args, staging):
     print(f"wrote leaderboard.csv, metrics.json, {model_path.name}"
           + (", report.html" if report else "") + f" to {args.out}  ({elapsed:.0f} s)")
     return 0
+
+
+def _write_test_predictions(out_dir, data, proba, threshold):
+    """test_predictions.csv: one row per test image, as the winner classified it."""
+    import numpy as np
+    import pandas as pd
+
+    names = np.asarray(data["target_names"], dtype=object)
+    proba = np.asarray(proba, dtype=float)
+    if proba.shape[1] == 2:  # binary: the stored threshold on P(disease)
+        p_disease, k = proba[:, 1], (proba[:, 1] >= threshold).astype(int)
+    else:  # several disease classes: P(disease) = 1 - P(normal), the most probable class
+        p_disease, k = 1.0 - proba[:, 0], proba.argmax(axis=1)
+    first = (("path", [str(f) for f in data["X_test"]]) if data["loader"] is not None
+             else ("index", np.arange(len(proba))))
+    pd.DataFrame({first[0]: first[1], "true": names[np.asarray(data["y_test"])],
+                  "p_disease": np.round(p_disease, 6), "predicted": names[k]}).to_csv(
+        out_dir / "test_predictions.csv", index=False)
 
 
 def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress):

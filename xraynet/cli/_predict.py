@@ -13,6 +13,10 @@ _PREDICT_EPILOG = """\
 MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
 A model trained on a folder takes image files of any size and format; a model
 trained on PneumoniaMNIST gets the files resized to its input size.
+IMAGE may be a folder: its image files, recursively, in sorted order (hidden
+files and folders skipped); --from-file reads paths, one per line. Images are
+classified 64 at a time; an image that cannot be read is reported by name on
+stderr, the others are still classified, and the exit status is then 1.
 Output: a header, then one line per image: path, P(disease) (1 - P(normal)
 for several disease classes) and the predicted class at the model's stored
 decision threshold (--threshold to override). Pickle/joblib model files are
@@ -20,6 +24,8 @@ refused unless --trust-pickle: unpickling runs any code the file contains.
 
 examples:
   xraynet predict results/model.xraynet scan1.jpeg scan2.png
+  xraynet predict results/model.xraynet chest_xray/test > predictions.tsv
+  xraynet predict results/model.skops --from-file scans.txt --format json
   xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg
 """
 
@@ -28,8 +34,8 @@ def add_predict_parser(sub, fmt):
     """Register ``xraynet predict`` on the sub-parsers ``sub``."""
     pred = sub.add_parser(
         "predict", formatter_class=fmt, epilog=_PREDICT_EPILOG,
-        help="classify image files with a saved model",
-        description="Print the predicted class and its probability for each image file.",
+        help="classify image files or folders with a saved model",
+        description="Print P(disease) and the predicted class of each image file.",
     )
     pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
     pred.add_argument("images", nargs="*", metavar="IMAGE",
