@@ -3,8 +3,10 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
+
+from xraynet.utils._validation import NonBoolInterval
 
 __all__ = ["ProbabilityEnsemble"]
 
@@ -53,10 +55,16 @@ class ProbabilityEnsemble(ClassifierMixin, BaseEstimator):
     [0, 1]
     """
 
+    _parameter_constraints = {
+        "estimators": [list, tuple],  # non-empty, fitted, same classes: checked by hand
+        "threshold": [NonBoolInterval(Real, 0, 1, closed="neither")],
+    }
+
     def __init__(self, estimators, *, threshold=0.5):
         self.estimators = estimators
         self.threshold = threshold
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X=None, y=None):
         """Check the members; nothing is trained.
 
@@ -69,7 +77,7 @@ class ProbabilityEnsemble(ClassifierMixin, BaseEstimator):
         -------
         self : ProbabilityEnsemble
         """
-        members = list(self.estimators) if self.estimators is not None else []
+        members = list(self.estimators)
         if not members:
             raise ValueError("estimators must be a non-empty list of fitted classifiers.")
         for i, est in enumerate(members):
@@ -83,12 +91,9 @@ class ProbabilityEnsemble(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"estimators[{i}] has classes {list(est.classes_)}; "
                     f"estimators[0] has {list(classes)}.")
-        t = self.threshold
-        if not isinstance(t, Real) or isinstance(t, bool) or not 0 < t < 1:
-            raise ValueError(f"threshold must be a float in (0, 1); got {t!r}.")
         self.estimators_ = members
         self.classes_ = classes
-        self.threshold_ = float(t)
+        self.threshold_ = float(self.threshold)
         return self
 
     def predict_proba(self, X):
