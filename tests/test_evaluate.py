@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
@@ -59,7 +60,8 @@ def test_evaluate_model_writes_the_results_folder(folders, tmp_path):
     assert saved["provenance"]["threshold_rule"].startswith("stored with the model")
     assert saved["provenance"]["command"] == "pytest" and saved["n_images"] == 20
     assert m["roc_auc"] == saved["roc_auc"]
-    rows = list(csv.DictReader(open(out / "predictions.csv", encoding="utf-8")))
+    with open(out / "predictions.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     assert [r["path"] for r in rows] == [str(p) for p in ext.filenames]
     p = np.array([float(r["p_disease"]) for r in rows])
     np.testing.assert_allclose(p, model.predict_proba(ext.filenames)[:, 1], atol=1e-6)
@@ -72,8 +74,14 @@ def test_evaluate_model_writes_the_results_folder(folders, tmp_path):
 def test_evaluate_model_threshold_and_no_stress(folders, tmp_path):
     _, model_path, test = folders
     ext = load_image_folder(test)
+    view = np.array(["PA", "AP"] * 10)
     m = evaluate_model(load_model(model_path), ext.filenames, ext.target, tmp_path,
-                       threshold=0.5, stress=False, n_bootstraps=50)
+                       threshold=0.5, stress=False, n_bootstraps=50, subgroups={"view": view})
+    sub = pd.read_csv(tmp_path / "test_subgroups.csv")
+    assert sorted(sub["subgroup"]) == ["AP", "PA", "all"] and sub["n"].tolist()[0] == 20
+    card = (tmp_path / "model_card.md").read_text(encoding="utf-8")
+    assert "| view / AP | 10 |" in card and "No subgroup analysis" not in card
+    assert "nan" not in card and "# Model card: ImageLoader → Pipeline" in card
     assert m["threshold"] == 0.5 and "stress_summary" not in m
     assert not (tmp_path / "test_stress.csv").exists()
     assert m["provenance"]["threshold_rule"] == "given by the user"

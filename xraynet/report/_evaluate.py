@@ -36,7 +36,7 @@ def _json_default(value):
 
 
 def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, stress=True,
-                   random_state=0, provenance=None, n_bootstraps=1000):
+                   subgroups=None, random_state=0, provenance=None, n_bootstraps=1000):
     """Score a fitted model on a new labelled set and write its results folder.
 
     External validation: the model is not refitted; it is scored on images
@@ -47,8 +47,9 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
     the provenance record), ``predictions.csv`` (one row per image: path or
     index, true label, P(disease), predicted label), ``report.html`` with
     its figures (see :func:`write_report`), ``model_card.md`` (see
-    :func:`write_model_card`) and, with ``stress=True``,
-    ``test_stress.csv`` (see :func:`xraynet.robustness.stress_test`).
+    :func:`write_model_card`), with ``stress=True`` ``test_stress.csv``
+    (see :func:`xraynet.robustness.stress_test`) and with ``subgroups``
+    ``test_subgroups.csv`` (see :func:`xraynet.metrics.subgroup_report`).
 
     Parameters
     ----------
@@ -69,6 +70,11 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
         a model without one).
     stress : bool, default=True
         Also run the stress test of simulated acquisition shifts.
+    subgroups : array-like of shape (n_samples,), pandas.DataFrame, dict or None, default=None
+        Subgroup labels of the images (e.g. view, sex, age band, site), as
+        ``groups`` of :func:`xraynet.metrics.subgroup_report` (binary
+        problems): metrics with intervals per subgroup, in
+        ``test_subgroups.csv`` and the model card.
     random_state : int, default=0
         Seed of the bootstrap and the stress test.
     provenance : dict or None, default=None
@@ -93,7 +99,7 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
     """
     from xraynet.model_selection import evaluate
 
-    from ._report import write_report
+    from ._report import _model_name, write_report
 
     if not hasattr(model, "predict_proba"):
         raise TypeError(f"model must have predict_proba; got a {type(model).__name__}.")
@@ -105,7 +111,7 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
     out.mkdir(parents=True, exist_ok=True)
     t = decision_threshold(model) if threshold is None else float(threshold)
     rule = ("given by the user" if threshold is not None
-            else "stored with the model (0.5 for a model without one)")
+            else "stored with the model; 0.5 for a model without one")
     names = None if target_names is None else [str(n) for n in target_names]
     inner, X_arr = _decode_once(model, X)
     result = evaluate(inner, X_arr, y, threshold=t, target_names=names,
@@ -120,12 +126,24 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
         stress_df = stress_test(inner, X_arr, y, threshold=t, random_state=random_state)
         stress_df.to_csv(out / "test_stress.csv", index=False)
 
+    sub = None
+    if subgroups is not None:
+        from xraynet.metrics import subgroup_report
+
+        if len(classes) != 2:
+            raise ValueError("subgroups needs a binary model; this one has "
+                             f"{len(classes)} classes.")
+        sub = subgroup_report(y, proba, subgroups, threshold=t, n_bootstraps=n_bootstraps,
+                              random_state=random_state, pos_label=classes[1],
+                              normal_label=classes[0])
+        sub.to_csv(out / "test_subgroups.csv")
+
     fields = dict(provenance or {})
     fields.setdefault("random_state", random_state)
     fields.setdefault("threshold", t)
     fields.setdefault("threshold_rule", rule)
     record = provenance_record(y=y, target_names=names, **fields)
-    record.setdefault("model", type(model).__name__)
+    record.setdefault("model", _model_name(model, None))
     record.setdefault("task", "external validation")
 
     if len(classes) == 2:
@@ -150,5 +168,5 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
                  target_names=names, threshold=t, stress_results=stress_df,
                  title="xraynet external validation", n_bootstraps=n_bootstraps,
                  random_state=random_state)
-    write_model_card(out, record, result)
+    write_model_card(out, record, result, subgroups=sub)
     return metrics

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import numpy as np
+
 __all__ = ["write_model_card"]
 
 NOT_A_DEVICE = ("xraynet is research software. It is not a medical device and must not be used "
@@ -34,10 +36,13 @@ def _datasets(record):
 def _fmt(value):
     if value is None:
         return "n/a"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
     try:
-        return f"{float(value):.3f}"
+        value = float(value)
     except (TypeError, ValueError):
         return str(value)
+    return "n/a" if np.isnan(value) else f"{value:.3f}"
 
 
 def _metrics_table(metrics):
@@ -57,10 +62,15 @@ def _subgroup_table(subgroups):
     import pandas as pd
 
     df = pd.DataFrame(subgroups)
+    for col in [c for c in df.columns if f"{c}_low" in df.columns and f"{c}_high" in df.columns]:
+        df[col] = [v if _fmt(v) == "n/a" else f"{_fmt(v)} ({_fmt(lo)}–{_fmt(hi)})"
+                   for v, lo, hi in zip(df[col], df[f"{col}_low"], df[f"{col}_high"])]
+        df = df.drop(columns=[f"{col}_low", f"{col}_high"])
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(["group", *cols]) + " |", "|" + "---|" * (len(cols) + 1)]
     for idx, row in df.iterrows():
-        lines.append("| " + " | ".join([str(idx), *(_fmt(v) for v in row)]) + " |")
+        label = " / ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
+        lines.append("| " + " | ".join([label, *(_fmt(v) for v in row)]) + " |")
     return "\n".join(lines)
 
 

@@ -112,7 +112,7 @@ def provenance_record(*, command=None, random_state=None, data_source=None, y=No
     else:
         grouping, n_patients = True, int(len(np.unique(np.asarray(groups).astype(str))))
     record = {
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": command,
         "versions": _versions(),
         "python": sys.version.split()[0],
