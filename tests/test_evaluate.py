@@ -154,3 +154,19 @@ def test_cli_compare_writes_model_card_and_provenance(folders, tmp_path, capsys)
     card = (out / "model_card.md").read_text(encoding="utf-8")
     assert "# Model card: hog_svm" in card and "not a medical device" in card
     assert f"{metrics['test']['roc_auc']:.3f}" in card
+
+
+def test_cli_evaluate_model_taking_arrays(folders, tmp_path, capsys):
+    from xraynet.cli import main
+
+    root, _, test = folders
+    data = load_image_folder(root / "train")
+    X = ImageLoader(size=32).transform(data.filenames)
+    path = save_model(make_random_forest(n_estimators=10, random_state=0).fit(X, data.target),
+                      tmp_path / "arrays")
+    out = tmp_path / "ext"
+    rc = main(["evaluate", str(path), str(test), "--out", str(out), "--no-stress", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    with open(out / "predictions.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 20 and all(r["path"].endswith(".jpeg") for r in rows)

@@ -93,8 +93,10 @@ def _cmd_evaluate(args):
         shape = fitted_input_shape(model)
         if shape is None:
             raise CLIError(f"MODEL {args.model!r}: cannot tell the image size it takes")
-        X = ImageLoader(size=shape[:2], color="rgb" if shape[2] == 3 else "grayscale"
-                        ).transform(X)
+        from sklearn.pipeline import Pipeline
+
+        loader = ImageLoader(size=shape[:2], color="rgb" if shape[2] == 3 else "grayscale")
+        model = Pipeline([("load", loader), ("model", model)])  # predictions.csv keeps paths
     _progress(args, f"evaluating {args.model} on {args.test}: {len(data.target)} images "
                     f"{np.bincount(data.target).tolist()}")
     groups = getattr(data, "groups", None)
