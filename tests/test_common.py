@@ -15,8 +15,9 @@ equivalents are tested beside each estimator (``test_hog.py``,
 run here explicitly: every parameter has a ``_parameter_constraints`` entry and
 a bad value raises ``InvalidParameterError`` in ``fit`` before the data are read.
 
-The Keras estimators are not in this file yet: every fitting check trains a
-network, which does not fit the time budget of the unit tests.
+The Keras estimators get ``check_param_validation`` only (a bad parameter
+fails before any training); the other checks would each train a network,
+which does not fit the time budget of the unit tests.
 """
 
 import numpy as np
@@ -24,7 +25,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from xraynet import Augmenter, ImageLoader
+from xraynet import Augmenter, CNNClassifier, ImageLoader
 from xraynet.classical import HOGTransformer, ImageFlattener
 from xraynet.model_selection import ProbabilityEnsemble
 
@@ -209,7 +210,7 @@ def test_sklearn_compatible(estimator, check):
 @pytest.mark.parametrize(
     "estimator",
     [HOGTransformer(), ImageFlattener(), Augmenter(), ImageLoader(),
-     ProbabilityEnsemble(_members())],
+     ProbabilityEnsemble(_members()), CNNClassifier(epochs=1)],
     ids=lambda est: type(est).__name__,
 )
 def test_param_validation(estimator):

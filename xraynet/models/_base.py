@@ -49,14 +49,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import ClassifierTags, TargetTags
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..utils import check_image_array, check_random_state_int
+from ..utils._validation import NonBoolInterval
 from ._feeding import ImageBatches, split_validation
 from ._fit_plumbing import (
     EARLY_STOPPING_PATIENCE,
@@ -66,7 +68,8 @@ from ._fit_plumbing import (
     seeded_keras,
 )
 from ._inference import inference_function
-from ._precision import check_precision, precision_scope, resolve_precision
+from ._precision import _VALUES as _PRECISIONS
+from ._precision import precision_scope, resolve_precision
 
 __all__ = ["BaseImageClassifier"]
 
@@ -155,6 +158,24 @@ class BaseImageClassifier(KerasClassifier):
     #: Augment training batch k+1 in a background thread while Keras trains
     #: on batch k (see ``ImageBatches``); results do not depend on it.
     _prefetch_batches = True
+
+    # Types and ranges of the shared parameters (subclasses add theirs with
+    # ``{**BaseImageClassifier._parameter_constraints, ...}``); the optimizer name
+    # is checked where it is built (case-insensitive), cross-parameter checks in
+    # ``_check_params``.
+    _parameter_constraints = {
+        "epochs": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "batch_size": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "learning_rate": [NonBoolInterval(Real, 0, None, closed="neither")],
+        "optimizer": [str, type, keras.optimizers.Optimizer],
+        "augmentation": [None, HasMethods(["augment"])],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "validation_fraction": [NonBoolInterval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean", NonBoolInterval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions(set(_PRECISIONS))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -253,29 +274,8 @@ class BaseImageClassifier(KerasClassifier):
     # fit
     # ------------------------------------------------------------------
     def _check_params(self):
-        if not isinstance(self.epochs, Integral) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive int, got {self.epochs!r}.")
-        if not isinstance(self.batch_size, Integral) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {self.batch_size!r}.")
-        if not isinstance(self.learning_rate, Real) or not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
-        vf = self.validation_fraction
-        if not isinstance(vf, Real) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {vf!r}.")
-        es = self.early_stopping
-        if not isinstance(es, (bool, np.bool_, Integral)) or (
-            not isinstance(es, (bool, np.bool_)) and es < 1
-        ):
-            raise ValueError(
-                f"early_stopping must be a bool or a positive int (patience), got {es!r}."
-            )
-        aug = self.augmentation
-        if aug is not None and not callable(getattr(aug, "augment", None)):
-            raise ValueError(
-                "augmentation must be None or an xraynet.Augmenter (an object with "
-                f"augment(X, rng)), got {type(aug).__name__}."
-            )
-        check_precision(self.precision)
+        """Validate ``_parameter_constraints``; subclasses add their own checks after."""
+        self._validate_params()  # also when called directly, not through fit
 
     def _make_optimizer(self):
         return make_optimizer(self.optimizer, float(self.learning_rate))
@@ -317,6 +317,7 @@ class BaseImageClassifier(KerasClassifier):
         keras.backend.clear_session(free_memory=False)  # gc.collect costs ~0.5 s per fit
         keras.config.set_dtype_policy(policy)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None, sample_weight=None):
         """Build a fresh network and train it on images ``X`` with labels ``y``.
 
