@@ -52,7 +52,7 @@ def test_help_and_version(capsys):
     rc, out, _ = run(["compare", "--help"], capsys)
     assert rc == 0
     for option in ("--dataset", "--test", "--models", "--cv", "--size", "--epochs",
-                   "--groups", "--n-jobs", "--random-state", "--quick", "--out",
+                   "--groups", "--normal", "--verbose", "--n-jobs", "--random-state", "--quick", "--out",
                    "--data-home", "examples:"):
         assert option in out
     for name in available_models():  # the zoo is listed with a description
@@ -205,6 +205,7 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert metrics["winner"] == board.index[0]
     assert metrics["target_names"] == ["NORMAL", "PNEUMONIA"]
     assert metrics["grouped_cv"] is True  # Kermany names carry patient ids
+    assert metrics["grouping"].startswith("by patient (")
     for key in ("accuracy", "roc_auc", "sensitivity", "specificity"):
         assert 0.0 <= metrics["test"][key] <= 1.0
     model_file = out / metrics["model_file"]
@@ -293,6 +294,31 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert rc == 0, err
     assert (out / "metrics.json").read_text() != first
     assert not (out / "test_stress.csv").exists() and not (out / "cv_stress.csv").exists()
+
+
+def test_compare_without_patient_ids_and_named_normal_class(kermany_dir, tmp_path, capsys):
+    # class names xraynet cannot tell apart (no "normal"), file names with no patient ids
+    root = tmp_path / "site"
+    for src, cls in (("NORMAL", "clear"), ("PNEUMONIA", "opacity")):
+        (root / cls).mkdir(parents=True)
+        for i, f in enumerate(sorted((kermany_dir / src).glob("*.jpeg"))[200:212]):
+            shutil.copy(f, root / cls / f"{cls}_{i:03d}.jpeg")
+    rc, _, err = run(["compare", str(root), "--models", "hog_svm"], capsys)
+    assert_one_line_error(rc, err, "--normal")
+    rc, _, err = run(["compare", "--dataset", "pneumoniamnist", "--normal", "clear"], capsys)
+    assert_one_line_error(rc, err, "--normal")
+    out = tmp_path / "results"
+    rc, _, err = run(["compare", str(root), "--normal", "clear", "--quick", "--models",
+                      "hog_svm", "--cv", "2", "--size", "32", "--no-stress", "--out", str(out)],
+                     capsys)
+    assert rc == 0, err
+    assert "grouping off: file names carry no patient ids" in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["grouped_cv"] is False
+    assert metrics["grouping"] == "off: file names carry no patient ids"
+    assert metrics["target_names"] == ["clear", "opacity"]
+    preds = pd.read_csv(out / "test_predictions.csv")
+    assert set(preds["true"]) == {"clear", "opacity"}
 
 
 def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, capsys):

@@ -27,10 +27,12 @@ models (--models, default: all):
 {models}
 
 what it does:
-  1. loads the data (a folder is decoded once, to --size pixels, grayscale);
+  1. loads the data (a folder is decoded once, to --size pixels, grayscale;
+     the normal class is the sub-folder so named, or --normal NAME);
   2. cross-validates every model on the same stratified folds (grouped by
      patient for folders whose file names carry patient ids, e.g. Kermany's
-     personN_..., IM-NNNN-...), scores every held-out fold clean and under
+     personN_..., IM-NNNN-...; the progress line and metrics.json's
+     'grouping' say when grouping is off), scores every held-out fold clean and under
      simulated acquisition shifts, and ranks by the balanced accuracy under
      shift; a failing model is reported in the 'error' column and the others
      go on;
@@ -85,6 +87,10 @@ def add_compare_parser(sub, fmt):
     cmp.add_argument("--groups", action=argparse.BooleanOptionalAction, default=True,
                      help="patient-grouped CV for folders when file names give patient "
                           "ids, so no patient is in two folds (default: on)")
+    cmp.add_argument("--normal", metavar="NAME",
+                     help="the class sub-folder of normal images (target 0), for class "
+                          "names xraynet does not recognise as normal (default: the one "
+                          "named normal, healthy, negative, control(s) or no finding)")
     cmp.add_argument("--n-jobs", type=_int, default=None, metavar="N",
                      help="folds trained in parallel (default: 1; -1 = all cores)")
     cmp.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
@@ -119,10 +125,17 @@ def _subsample(n_max, y, random_state, *arrays):
     return (y[idx], *[a[idx] if a is not None else None for a in arrays])
 
 
-def _load_folder(path, what):
+def _load_folder(path, what, normal=None):
     from xraynet.datasets import load_image_folder
 
-    data = load_image_folder(path)
+    try:
+        data = load_image_folder(path, normal_class=normal)
+    except ValueError as exc:
+        msg = " ".join(str(exc).split())
+        if "normal_class" not in msg:
+            raise
+        msg = msg.replace("normal_class=", "--normal ").replace("normal_class", "--normal NAME")
+        raise CLIError(f"{what} {path!r}: {msg}") from None
     if len(data.target_names) < 2:
         raise CLIError(f"{what} {path!r} has only one class sub-folder "
                        f"({data.target_names[0]}); need at least two")
@@ -143,18 +156,22 @@ def _load_data(args):
             y, X = _subsample(400, y, args.random_state, X)
             yt, Xt = _subsample(200, yt, args.random_state, Xt)
         return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=None, loader=None, size=size,
+                    grouping="off: PneumoniaMNIST carries no patient ids",
                     target_names=["normal", "pneumonia"], source=f"pneumoniamnist ({size} px)")
     from xraynet.io import ImageLoader
 
     size = args.size or 64
-    data = _load_folder(args.data_dir, "DATA_DIR")
+    data = _load_folder(args.data_dir, "DATA_DIR", args.normal)
     X, y, groups = data.filenames, data.target, data.groups
-    if not args.groups or len(np.unique(groups)) == len(groups):
-        groups = None  # no patient ids (or switched off): plain stratified folds
+    grouping = f"by patient ({len(np.unique(groups))} patients)"
+    if not args.groups:
+        groups, grouping = None, "off: --no-groups"
+    elif len(np.unique(groups)) == len(groups):  # one id per file: no patient ids
+        groups, grouping = None, "off: file names carry no patient ids"
     if args.quick:
         y, X, groups = _subsample(120, y, args.random_state, X, groups)
     if args.test:
-        test = _load_folder(args.test, "--test")
+        test = _load_folder(args.test, "--test", args.normal)
         if list(test.target_names) != list(data.target_names):
             raise CLIError(f"--test classes {list(test.target_names)} differ from DATA_DIR "
                            f"classes {list(data.target_names)}")
@@ -172,7 +189,9 @@ def _load_data(args):
     for name, labels in (("training", y), ("test", yt)):
         if len(np.unique(labels)) < 2:
             raise CLIError(f"the {name} split holds only one class; add images of every class")
-    return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=groups, size=size,
+    if groups is not None:
+        grouping = f"by patient ({len(np.unique(groups))} patients)"
+    return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=groups, size=size, grouping=grouping,
                 loader=ImageLoader(size=size), target_names=list(data.target_names),
                 source=str(args.data_dir))
 
@@ -217,6 +236,9 @@ def _check_args(args):
     """Cheap argument checks, before anything heavy is imported."""
     if args.dataset and (args.data_dir or args.test):
         raise CLIError("give either DATA_DIR (with --test) or --dataset, not both")
+    if args.dataset and args.normal:
+        raise CLIError("--normal names a class sub-folder of DATA_DIR; "
+                       "PneumoniaMNIST's classes are fixed (normal, pneumonia)")
     if not args.dataset and not args.data_dir:
         raise CLIError("give a DATA_DIR (a folder of class sub-folders) "
                        "or --dataset pneumoniamnist")
@@ -275,7 +297,7 @@ def _compare_into(args, staging):
     _progress(args, f"data: {data['source']}: {len(data['y'])} training images "
                     f"{np.bincount(data['y']).tolist()}, {len(data['y_test'])} test images; "
                     f"{args.cv}-fold CV"
-                    f"{' grouped by patient' if data['groups'] is not None else ''}"
+                    f", grouping {data['grouping']},"
                     f" of {len(models)} models: {', '.join(models)}")
     comparison = ModelComparison(
         models, cv=args.cv, n_jobs=args.n_jobs, loader=data["loader"],
@@ -317,6 +339,7 @@ def _compare_into(args, staging):
         "target_names": data["target_names"],
         "cv": args.cv,
         "grouped_cv": data["groups"] is not None,
+        "grouping": data["grouping"],
         "quick": bool(args.quick),
         "models": list(models),
         "rank_by": comparison.rank_by_,
