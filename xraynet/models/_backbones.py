@@ -17,6 +17,11 @@ __all__ = ["BACKBONES", "SCRATCH_BN_MOMENTUM", "backbone_spec", "build_transfer"
 #: weights (AUC 0.776 after 2 epochs). Pretrained backbones keep their own.
 SCRATCH_BN_MOMENTUM = 0.9
 
+#: Name of the output (probability) layer of every xraynet network: the seed CNN,
+#: the ResNet and the backbones, so ``model_.get_layer(HEAD_NAME)`` finds the head
+#: whatever the estimator. ``keras.applications`` calls its classifier layer the same.
+HEAD_NAME = "predictions"
+
 # name -> (keras.applications constructor, module holding preprocess_input,
 #          smallest accepted input size, the size the ImageNet weights were trained at)
 BACKBONES = {
@@ -198,6 +203,6 @@ def build_transfer(input_shape, n_outputs, *, backbone="mobilenetv2", weights=No
         x = layers.Dropout(dropout, name="dropout")(x)
     activation = "sigmoid" if n_outputs == 1 else "softmax"
     # float32 output (probabilities, loss) under any dtype policy
-    outputs = layers.Dense(n_outputs, activation=activation, name="predictions",
+    outputs = layers.Dense(n_outputs, activation=activation, name=HEAD_NAME,
                            dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"xraynet_{backbone.lower()}")

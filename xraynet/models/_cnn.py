@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from ._backbones import SCRATCH_BN_MOMENTUM
+from ._backbones import HEAD_NAME, SCRATCH_BN_MOMENTUM
 from ._base import BaseImageClassifier
 
 __all__ = ["CNNClassifier"]
@@ -133,9 +133,9 @@ class CNNClassifier(BaseImageClassifier):
         x = layers.Dense(128, activation="relu")(x)
         x = layers.Dropout(0.2)(x)
         if n_outputs == 1:
-            outputs = layers.Dense(1, activation="sigmoid", name="proba",
+            outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME,
                                    dtype="float32")(x)
         else:
-            outputs = layers.Dense(n_outputs, activation="softmax", name="proba",
+            outputs = layers.Dense(n_outputs, activation="softmax", name=HEAD_NAME,
                                    dtype="float32")(x)
         return keras.Model(inputs, outputs, name="cnn")

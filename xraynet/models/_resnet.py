@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import keras
 from keras import layers
 
-from ._backbones import SCRATCH_BN_MOMENTUM
+from ._backbones import HEAD_NAME, SCRATCH_BN_MOMENTUM
 from ._base import BaseImageClassifier
 
 __all__ = ["ResNetClassifier", "build_resnet"]
@@ -83,11 +83,11 @@ def build_resnet(input_shape, n_outputs, *, width=16, depth=3, blocks=1, dropout
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     if n_outputs == 1:
-        outputs = layers.Dense(1, activation="sigmoid", name="predictions",
+        outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME,
                                dtype="float32")(x)
     else:
         outputs = layers.Dense(n_outputs, activation="softmax",
-                               name="predictions", dtype="float32")(x)
+                               name=HEAD_NAME, dtype="float32")(x)
     return keras.Model(inputs, outputs, name="xraynet_resnet")
 
 

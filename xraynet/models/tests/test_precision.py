@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from xraynet.augmentation import Augmenter
-from xraynet.models import CNNClassifier, ResNetClassifier, TransferClassifier
-from xraynet.models import _precision
+from xraynet.models import CNNClassifier, ResNetClassifier, TransferClassifier, _precision
+from xraynet.models._backbones import HEAD_NAME
 from xraynet.models._feeding import ImageBatches
 
 
@@ -67,13 +67,26 @@ def test_auto_follows_the_hardware(monkeypatch):
     assert _precision.resolve_precision("float32") == "float32"
 
 
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_every_network_names_its_head_the_same(n_outputs):
+    from xraynet.models._backbones import build_transfer
+    from xraynet.models._resnet import build_resnet
+
+    nets = [CNNClassifier()._build_network((28, 28, 1), n_outputs),
+            build_resnet((28, 28, 1), n_outputs, width=4, depth=1),
+            build_transfer((32, 32, 1), n_outputs, backbone_kwargs={"alpha": 0.35})]
+    for net in nets:
+        head = net.get_layer(HEAD_NAME)
+        assert head is net.layers[-1] and head.units == n_outputs, net.name
+
+
 def test_compute_dtype_follows_policy_output_float32(images, bf16):
     X, y = images
     conv = [layer for layer in bf16.model_.layers if isinstance(layer, keras.layers.Conv2D)]
     assert bf16.precision_ == "bfloat16"
     assert all(layer.compute_dtype == "bfloat16" for layer in conv)
     assert all(v.dtype == "float32" for v in bf16.model_.weights)  # mixed: float32 variables
-    assert bf16.model_.get_layer("proba").compute_dtype == "float32"
+    assert bf16.model_.get_layer(HEAD_NAME).compute_dtype == "float32"
     assert keras.backend.standardize_dtype(bf16.model_.outputs[0].dtype) == "float32"
     assert bf16._predict_function()(X[:3]).dtype == "float32"
     f32 = _fit(X, y, precision="float32")
@@ -90,7 +103,7 @@ def test_no_global_dtype_policy_leak(images):
     try:
         clf = _fit(X, y, precision="float32")
         assert keras.config.dtype_policy().name == "mixed_bfloat16"
-        assert clf.model_.get_layer("proba").compute_dtype == "float32"
+        assert clf.model_.get_layer(HEAD_NAME).compute_dtype == "float32"
         assert all(layer.compute_dtype == "float32" for layer in clf.model_.layers)
     finally:
         keras.config.set_dtype_policy(before)
@@ -187,7 +200,7 @@ def test_resnet_and_transfer_bfloat16(images):
                                    random_state=0)):
         clf.fit(X[:16], y[:16])
         assert clf.precision_ == "bfloat16"
-        assert clf.model_.get_layer("predictions").compute_dtype == "float32"
+        assert clf.model_.get_layer(HEAD_NAME).compute_dtype == "float32"
         ref = clf.model_.predict(X.astype(np.float32), verbose=0)[:, 0]
         np.testing.assert_allclose(clf.predict_proba(X)[:, 1], ref, atol=5e-3)
     backbone = clf.model_.get_layer("backbone")
