@@ -68,8 +68,7 @@ from ._fit_plumbing import (
     seeded_keras,
 )
 from ._inference import inference_function
-from ._precision import _VALUES as _PRECISIONS
-from ._precision import precision_scope, resolve_precision
+from ._precision import check_precision, precision_scope, resolve_precision
 
 __all__ = ["BaseImageClassifier"]
 
@@ -161,8 +160,8 @@ class BaseImageClassifier(KerasClassifier):
 
     # Types and ranges of the shared parameters (subclasses add theirs with
     # ``{**BaseImageClassifier._parameter_constraints, ...}``); the optimizer name
-    # is checked where it is built (case-insensitive), cross-parameter checks in
-    # ``_check_params``.
+    # is checked where it is built (case-insensitive), precision and cross-parameter
+    # checks in ``_check_params``.
     _parameter_constraints = {
         "epochs": [NonBoolInterval(Integral, 1, None, closed="left")],
         "batch_size": [NonBoolInterval(Integral, 1, None, closed="left")],
@@ -172,7 +171,8 @@ class BaseImageClassifier(KerasClassifier):
         "class_weight": [None, StrOptions({"balanced"}), dict],
         "validation_fraction": [NonBoolInterval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean", NonBoolInterval(Integral, 1, None, closed="left")],
-        "precision": [StrOptions(set(_PRECISIONS))],
+        # check_precision's message lists the values in their documented order
+        "precision": "no_validation",
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -276,6 +276,7 @@ class BaseImageClassifier(KerasClassifier):
     def _check_params(self):
         """Validate ``_parameter_constraints``; subclasses add their own checks after."""
         self._validate_params()  # also when called directly, not through fit
+        check_precision(self.precision)
 
     def _make_optimizer(self):
         return make_optimizer(self.optimizer, float(self.learning_rate))
