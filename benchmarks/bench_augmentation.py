@@ -34,8 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from xraynet import Augmenter  # noqa: E402
 
-SEED_PARAMS = dict(rotation_range=30, zoom_range=0.2, width_shift_range=0.1,
-                   height_shift_range=0.1, horizontal_flip=True)
+SEED_PARAMS = dict(
+    rotation_range=30,
+    zoom_range=0.2,
+    width_shift_range=0.1,
+    height_shift_range=0.1,
+    horizontal_flip=True,
+)
 SIZE = 150
 
 
@@ -68,8 +73,11 @@ def load_images(n, data):
 
 
 def image_data_generator():
-    for module in ("keras.preprocessing.image", "keras._tf_keras.keras.preprocessing.image",
-                   "keras.src.legacy.preprocessing.image"):
+    for module in (
+        "keras.preprocessing.image",
+        "keras._tf_keras.keras.preprocessing.image",
+        "keras.src.legacy.preprocessing.image",
+    ):
         try:
             mod = __import__(module, fromlist=["ImageDataGenerator"])
             return mod.ImageDataGenerator, module
@@ -95,7 +103,7 @@ def time_ours(aug, x_uint8, batch_size, seed, min_seconds=0.25):
     while True:
         order = rng.permutation(len(x_uint8))
         for i in range(0, len(order), batch_size):
-            batch = x_uint8[np.sort(order[i:i + batch_size])]
+            batch = x_uint8[np.sort(order[i : i + batch_size])]
             aug.augment(batch, rng).astype(np.float32)
         n_images += len(order)
         elapsed = time.perf_counter() - start
@@ -121,35 +129,43 @@ def main(argv=None):
     sides = {
         "Keras ImageDataGenerator.flow": lambda s: time_keras(IDG, x_float, args.batch_size, s),
         "Augmenter.augment n_jobs=1": lambda s: time_ours(
-            Augmenter(**SEED_PARAMS, n_jobs=1), x_uint8, args.batch_size, s, min_seconds),
+            Augmenter(**SEED_PARAMS, n_jobs=1), x_uint8, args.batch_size, s, min_seconds
+        ),
         "Augmenter.augment n_jobs=2": lambda s: time_ours(
-            Augmenter(**SEED_PARAMS, n_jobs=2), x_uint8, args.batch_size, s, min_seconds),
+            Augmenter(**SEED_PARAMS, n_jobs=2), x_uint8, args.batch_size, s, min_seconds
+        ),
     }
     for run in sides.values():  # warm-up (imports, thread pools, caches)
         run(0)
     results = {name: [] for name in sides}
     names = list(sides)
     for r in range(args.rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate the order
             results[name].append(sides[name](r + 1))
 
-    print(f"images: {source}, {SIZE}x{SIZE}x1, batch {args.batch_size}, "
-          f"{args.rounds} rounds, {os.cpu_count()} CPUs")
+    print(
+        f"images: {source}, {SIZE}x{SIZE}x1, batch {args.batch_size}, "
+        f"{args.rounds} rounds, {os.cpu_count()} CPUs"
+    )
     params = ", ".join(f"{k}={v}" for k, v in SEED_PARAMS.items())
     print(f"baseline: {idg_module}.ImageDataGenerator({params})")
     print("wall: images per second; CPU: images per CPU-second of this process (less")
     print("sensitive to other load on a shared machine); ratio: median over rounds of")
     print("ours / ImageDataGenerator in the same round.")
     base = results[names[0]]
-    print(f"{'method':<34}{'wall img/s':>11}{'min':>8}{'max':>8}{'CPU img/s':>11}"
-          f"{'wall ratio':>11}{'CPU ratio':>10}")
+    print(
+        f"{'method':<34}{'wall img/s':>11}{'min':>8}{'max':>8}{'CPU img/s':>11}"
+        f"{'wall ratio':>11}{'CPU ratio':>10}"
+    )
     for name in names:
         wall = [w for w, _ in results[name]]
         cpu = [c for _, c in results[name]]
         ratio = statistics.median(w / b[0] for w, b in zip(wall, base))
         cpu_ratio = statistics.median(c / b[1] for c, b in zip(cpu, base))
-        print(f"{name:<34}{statistics.median(wall):>11.0f}{min(wall):>8.0f}{max(wall):>8.0f}"
-              f"{statistics.median(cpu):>11.0f}{ratio:>10.1f}x{cpu_ratio:>9.1f}x")
+        print(
+            f"{name:<34}{statistics.median(wall):>11.0f}{min(wall):>8.0f}{max(wall):>8.0f}"
+            f"{statistics.median(cpu):>11.0f}{ratio:>10.1f}x{cpu_ratio:>9.1f}x"
+        )
     return 0
 
 

@@ -61,7 +61,7 @@ def main(argv=None):
     try:
         from skimage.feature import hog
     except ImportError:
-        raise SystemExit("the baseline needs scikit-image: pip install scikit-image")
+        raise SystemExit("the baseline needs scikit-image: pip install scikit-image") from None
 
     folder = args.data
     if folder is None:

@@ -186,8 +186,16 @@ def memory_worker(side, list_file):
     retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     maxrss = _proc_status("VmHWM")
-    print(json.dumps({"nbytes": nbytes, "retained": retained, "peak": peak,
-                      "rss_growth": max(0, maxrss - rss0)}))
+    print(
+        json.dumps(
+            {
+                "nbytes": nbytes,
+                "retained": retained,
+                "peak": peak,
+                "rss_growth": max(0, maxrss - rss0),
+            }
+        )
+    )
 
 
 def measure_memory(paths):
@@ -198,7 +206,9 @@ def measure_memory(paths):
         for side in ("seed", "ours"):
             proc = subprocess.run(
                 [sys.executable, __file__, "--memory-worker", side, f.name],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             res[side] = json.loads(proc.stdout.strip().splitlines()[-1])
         return res
@@ -226,8 +236,10 @@ def main(argv=None):
     if args.big_size < 1024:
         raise SystemExit("--big-size must be >= 1024 (>= 1 MP)")
     n_jobs = args.n_jobs
-    print(f"cv2 {cv2.__version__}, {os.cpu_count()} CPU(s), n_jobs={n_jobs}, "
-          f"{args.rounds} rounds, output {SIZE}x{SIZE}x1")
+    print(
+        f"cv2 {cv2.__version__}, {os.cpu_count()} CPU(s), n_jobs={n_jobs}, "
+        f"{args.rounds} rounds, output {SIZE}x{SIZE}x1"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="xraynet_bench_") as tmp:
         if args.data is not None and Path(args.data).is_dir():
@@ -239,34 +251,48 @@ def main(argv=None):
             os.mkdir(os.path.join(tmp, "small"))
             paths, labels = make_synthetic(args.n, os.path.join(tmp, "small"))
             big_sources, source = paths[: args.big_n], "SYNTHETIC"
-        rows.append((f"{len(paths)} {source} 224x224 JPEGs",
-                     time_sides(paths, labels, args.rounds, n_jobs)))
+        rows.append(
+            (f"{len(paths)} {source} 224x224 JPEGs", time_sides(paths, labels, args.rounds, n_jobs))
+        )
         big_paths = make_big(big_sources, tmp, args.big_size)
-        rows.append((f"{len(big_paths)} upscaled {args.big_size}x{args.big_size} JPEGs",
-                     time_sides(big_paths, [0] * len(big_paths), args.rounds, n_jobs)))
+        rows.append(
+            (
+                f"{len(big_paths)} upscaled {args.big_size}x{args.big_size} JPEGs",
+                time_sides(big_paths, [0] * len(big_paths), args.rounds, n_jobs),
+            )
+        )
         err, seed_err = resize_error(big_paths)
         mem = measure_memory(paths)
 
     print(f"\n{'images':<34} {'side':<22} {'img/s':>9} {'x seed':>8} {'CPU ms/img':>11}")
     for name, res in rows:
         for side, r in res.items():
-            print(f"{name:<34} {side:<22} {r['rate']:>9.1f} {r['ratio']:>7.2f}x "
-                  f"{r['cpu_ms']:>11.3f}")
-    print("(img/s: median wall clock over the rounds; x seed: median per-round speed-up;\n"
-          " CPU ms/img: process CPU time, all threads, i.e. the work done per image)")
-    print(f"\nbig files vs full decode + one-step INTER_AREA, worst file's mean |diff|: "
-          f"ImageLoader (reduced decode) {err:.2f}, seed loop (INTER_LINEAR) {seed_err:.2f} "
-          "grey levels")
+            print(
+                f"{name:<34} {side:<22} {r['rate']:>9.1f} {r['ratio']:>7.2f}x {r['cpu_ms']:>11.3f}"
+            )
+    print(
+        "(img/s: median wall clock over the rounds; x seed: median per-round speed-up;\n"
+        " CPU ms/img: process CPU time, all threads, i.e. the work done per image)"
+    )
+    print(
+        f"\nbig files vs full decode + one-step INTER_AREA, worst file's mean |diff|: "
+        f"ImageLoader (reduced decode) {err:.2f}, seed loop (INTER_LINEAR) {seed_err:.2f} "
+        "grey levels"
+    )
 
     print(f"\nmemory for {len(paths)} images (fresh subprocess each, MB):")
     print(f"{'side':<12} {'dataset':>9} {'retained':>9} {'peak':>9} {'RSS growth':>11}")
     for side, m in mem.items():
-        print(f"{side:<12} {m['nbytes'] / 1e6:>9.1f} {m['retained'] / 1e6:>9.1f} "
-              f"{m['peak'] / 1e6:>9.1f} {m['rss_growth'] / 1e6:>11.1f}")
+        print(
+            f"{side:<12} {m['nbytes'] / 1e6:>9.1f} {m['retained'] / 1e6:>9.1f} "
+            f"{m['peak'] / 1e6:>9.1f} {m['rss_growth'] / 1e6:>11.1f}"
+        )
     s, o = mem["seed"], mem["ours"]
-    print(f"ours / seed: dataset {o['nbytes'] / s['nbytes']:.3f}, retained "
-          f"{o['retained'] / s['retained']:.3f}, peak {o['peak'] / s['peak']:.3f}, RSS growth "
-          f"{o['rss_growth'] / max(s['rss_growth'], 1):.3f}")
+    print(
+        f"ours / seed: dataset {o['nbytes'] / s['nbytes']:.3f}, retained "
+        f"{o['retained'] / s['retained']:.3f}, peak {o['peak'] / s['peak']:.3f}, RSS growth "
+        f"{o['rss_growth'] / max(s['rss_growth'], 1):.3f}"
+    )
 
 
 if __name__ == "__main__":

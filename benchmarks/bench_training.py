@@ -50,8 +50,13 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-SEED_AUG = dict(rotation_range=30, zoom_range=0.2, width_shift_range=0.1,
-                height_shift_range=0.1, horizontal_flip=True)
+SEED_AUG = dict(
+    rotation_range=30,
+    zoom_range=0.2,
+    width_shift_range=0.1,
+    height_shift_range=0.1,
+    horizontal_flip=True,
+)
 
 
 def load_images(n, n_eval, size, data):
@@ -66,8 +71,9 @@ def load_images(n, n_eval, size, data):
     rng = np.random.default_rng(0)
 
     def resize(images):
-        return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA)
-                         for im in images])[..., None]
+        return np.stack(
+            [cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images]
+        )[..., None]
 
     if folder is not None and folder.is_dir():
         from sklearn.model_selection import GroupShuffleSplit
@@ -82,34 +88,49 @@ def load_images(n, n_eval, size, data):
         if paths:
             labels = np.array(labels)
             groups = [patient_id(p.name) for p in paths]
-            train, held = next(GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=0)
-                               .split(paths, labels, groups))
+            train, held = next(
+                GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=0).split(
+                    paths, labels, groups
+                )
+            )
             tr = rng.choice(train, min(n, len(train)), replace=False)
             ev = rng.choice(held, min(n_eval, len(held)), replace=False)
 
             def read(idx):
                 return resize([cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE) for i in idx])
 
-            return (read(tr), labels[tr], read(ev), labels[ev],
-                    f"{len(tr)} + {len(ev)} held-out (other patients) Kermany JPEGs from {folder}")
+            return (
+                read(tr),
+                labels[tr],
+                read(ev),
+                labels[ev],
+                f"{len(tr)} + {len(ev)} held-out (other patients) Kermany JPEGs from {folder}",
+            )
     npz = Path(home) / "pneumoniamnist.npz" if home else None
     if npz is not None and npz.is_file():
         with np.load(npz) as f:  # never the test split
             X, y = f["train_images"][:n], f["train_labels"][:n].ravel()
             Xe, ye = f["val_images"][:n_eval], f["val_labels"][:n_eval].ravel()
-        return (resize(X), y, resize(Xe), ye,
-                f"{len(X)} PneumoniaMNIST train + {len(Xe)} val images upsampled")
+        return (
+            resize(X),
+            y,
+            resize(Xe),
+            ye,
+            f"{len(X)} PneumoniaMNIST train + {len(Xe)} val images upsampled",
+        )
     X = rng.integers(0, 256, size=(n + n_eval, size, size, 1), dtype=np.uint8)
     y = np.arange(n + n_eval) % 2
     return X[:n], y[:n], X[n:], y[n:], f"{n} + {n_eval} SYNTHETIC random images (no data found)"
 
 
 def image_data_generator():
-    for module in ("keras.preprocessing.image", "keras._tf_keras.keras.preprocessing.image",
-                   "keras.src.legacy.preprocessing.image"):
+    for module in (
+        "keras.preprocessing.image",
+        "keras._tf_keras.keras.preprocessing.image",
+        "keras.src.legacy.preprocessing.image",
+    ):
         try:
-            return getattr(__import__(module, fromlist=["ImageDataGenerator"]),
-                           "ImageDataGenerator")
+            return __import__(module, fromlist=["ImageDataGenerator"]).ImageDataGenerator
         except (ImportError, AttributeError):
             continue
     raise SystemExit("Keras ImageDataGenerator not found")
@@ -168,8 +189,14 @@ def run_ours(images, y, X_eval, epochs, precision):
     from xraynet.augmentation import Augmenter
     from xraynet.models import CNNClassifier
 
-    clf = CNNClassifier(epochs=epochs, batch_size=32, augmentation=Augmenter(**SEED_AUG),
-                        validation_fraction=0, precision=precision, random_state=0)
+    clf = CNNClassifier(
+        epochs=epochs,
+        batch_size=32,
+        augmentation=Augmenter(**SEED_AUG),
+        validation_fraction=0,
+        precision=precision,
+        random_state=0,
+    )
     clf.fit(images, y)
     return images.nbytes, lambda: clf.predict_proba(X_eval)[:, 1]
 
@@ -182,8 +209,9 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=150, help="image side (default 150)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     p.add_argument("--data", default=None, help="Kermany train folder (NORMAL/, PNEUMONIA/)")
-    p.add_argument("--quick", action="store_true",
-                   help="CI smoke run: 32 + 64 images, 48 px, 1 round")
+    p.add_argument(
+        "--quick", action="store_true", help="CI smoke run: 32 + 64 images, 48 px, 1 round"
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.n_eval, args.size, args.epochs, args.rounds = 32, 64, 48, 1, 1
@@ -194,17 +222,20 @@ def main(argv=None):
 
     from xraynet.models._precision import hardware_bfloat16
 
-    print(f"data: {source}; {args.size}x{args.size}x1, epochs={args.epochs}, batch 32, "
-          f"rounds={args.rounds}; TensorFlow {tf.__version__}, {os.cpu_count()} CPU(s), "
-          f"native bfloat16: {hardware_bfloat16()}")
+    print(
+        f"data: {source}; {args.size}x{args.size}x1, epochs={args.epochs}, batch 32, "
+        f"rounds={args.rounds}; TensorFlow {tf.__version__}, {os.cpu_count()} CPU(s), "
+        f"native bfloat16: {hardware_bfloat16()}"
+    )
     work = len(images) * args.epochs
     sides = {
-        "seed ImageDataGenerator.flow": lambda: run_seed(images, y, X_eval, args.epochs,
-                                                         args.size),
-        "xraynet CNNClassifier float32": lambda: run_ours(images, y, X_eval, args.epochs,
-                                                          "float32"),
-        "xraynet CNNClassifier bfloat16": lambda: run_ours(images, y, X_eval, args.epochs,
-                                                           "bfloat16"),
+        "seed ImageDataGenerator.flow": lambda: run_seed(images, y, X_eval, args.epochs, args.size),
+        "xraynet CNNClassifier float32": lambda: run_ours(
+            images, y, X_eval, args.epochs, "float32"
+        ),
+        "xraynet CNNClassifier bfloat16": lambda: run_ours(
+            images, y, X_eval, args.epochs, "bfloat16"
+        ),
     }
     names = list(sides)
     fit_speed = {k: [] for k in names}
@@ -222,22 +253,30 @@ def main(argv=None):
             fit_speed[name].append(work / (t1 - t0))
             pred_speed[name].append(len(X_eval) / (t2 - t1))
             auc[name].append(roc_auc_score(y_eval, proba) if len(set(y_eval)) > 1 else float("nan"))
-            print(f"  round {r + 1}: {name:31s} fit {t1 - t0:6.1f} s {fit_speed[name][-1]:7.1f} "
-                  f"img/s  predict {pred_speed[name][-1]:7.1f} img/s  AUC {auc[name][-1]:.3f}",
-                  flush=True)
+            print(
+                f"  round {r + 1}: {name:31s} fit {t1 - t0:6.1f} s {fit_speed[name][-1]:7.1f} "
+                f"img/s  predict {pred_speed[name][-1]:7.1f} img/s  AUC {auc[name][-1]:.3f}",
+                flush=True,
+            )
     base = names[0]
 
     def ratio(speed, name):
         return statistics.median(s / b for s, b in zip(speed[name], speed[base]))
 
-    print(f"\n{'side':31s} {'fit img/s':>10s} {'ratio':>6s} {'predict img/s':>14s} {'ratio':>6s} "
-          f"{'AUC':>6s} {'input MB':>9s}")
+    print(
+        f"\n{'side':31s} {'fit img/s':>10s} {'ratio':>6s} {'predict img/s':>14s} {'ratio':>6s} "
+        f"{'AUC':>6s} {'input MB':>9s}"
+    )
     for name in names:
-        print(f"{name:31s} {statistics.median(fit_speed[name]):10.1f} {ratio(fit_speed, name):6.2f} "
-              f"{statistics.median(pred_speed[name]):14.1f} {ratio(pred_speed, name):6.2f} "
-              f"{statistics.median(auc[name]):6.3f} {nbytes[name] / 2**20:9.1f}")
-    print("img/s and AUC (held-out patients): medians over rounds; ratio = median over rounds "
-          "of (img/s) / (seed img/s)")
+        print(
+            f"{name:31s} {statistics.median(fit_speed[name]):10.1f} {ratio(fit_speed, name):6.2f} "
+            f"{statistics.median(pred_speed[name]):14.1f} {ratio(pred_speed, name):6.2f} "
+            f"{statistics.median(auc[name]):6.3f} {nbytes[name] / 2**20:9.1f}"
+        )
+    print(
+        "img/s and AUC (held-out patients): medians over rounds; ratio = median over rounds "
+        "of (img/s) / (seed img/s)"
+    )
 
 
 if __name__ == "__main__":

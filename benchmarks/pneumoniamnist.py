@@ -38,8 +38,9 @@ ANCHORS = [  # PneumoniaMNIST test split = the Kermany test folder at 28 px
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (< 60 s)")
-    parser.add_argument("--data", default=None, help="folder of pneumoniamnist.npz "
-                        "(default: $XRAYNET_DATA)")
+    parser.add_argument(
+        "--data", default=None, help="folder of pneumoniamnist.npz (default: $XRAYNET_DATA)"
+    )
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--models", default=None, help="zoo names (default: the whole zoo)")
     args = parser.parse_args(argv)
@@ -61,40 +62,67 @@ def main(argv=None):
     for seed in seeds:
         t0, c0 = time.perf_counter(), time.process_time()
         zoo = default_models(image_size=28, random_state=seed, quick=args.quick)
-        names = (args.models.split(",") if args.models else
-                 ["seed_cnn", "hog_svm", "random_forest"] if args.quick else list(zoo))
+        names = (
+            args.models.split(",")
+            if args.models
+            else ["seed_cnn", "hog_svm", "random_forest"]
+            if args.quick
+            else list(zoo)
+        )
         kw = dict(stress_shifts=["darker", "blur"], stress_severities=(1,)) if args.quick else {}
-        comp = ModelComparison({n: zoo[n] for n in names}, cv=cv, random_state=seed, verbose=0,
-                               **kw).fit(X, y)
+        comp = ModelComparison(
+            {n: zoo[n] for n in names}, cv=cv, random_state=seed, verbose=0, **kw
+        ).fit(X, y)
         test = evaluate(comp, X_test, y_test, n_bootstraps=0)
-        stress = stress_summary(stress_test(comp, X_test, y_test, random_state=seed,
-                                            **({"shifts": ["darker"], "severities": (1,)}
-                                               if args.quick else {})))
-        rows.append({"seed": seed, "winner": comp.best_name_, "threshold": comp.threshold_,
-                     **{k: test[k] for k in ("accuracy", "roc_auc", "sensitivity",
-                                              "specificity")},
-                     "shifted_auc": stress["shifted_roc_auc"],
-                     "worst_spec": stress["worst_specificity"],
-                     "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0})
+        stress = stress_summary(
+            stress_test(
+                comp,
+                X_test,
+                y_test,
+                random_state=seed,
+                **({"shifts": ["darker"], "severities": (1,)} if args.quick else {}),
+            )
+        )
+        rows.append(
+            {
+                "seed": seed,
+                "winner": comp.best_name_,
+                "threshold": comp.threshold_,
+                **{k: test[k] for k in ("accuracy", "roc_auc", "sensitivity", "specificity")},
+                "shifted_auc": stress["shifted_roc_auc"],
+                "worst_spec": stress["worst_specificity"],
+                "wall_s": time.perf_counter() - t0,
+                "cpu_s": time.process_time() - c0,
+            }
+        )
         r = rows[-1]
-        print(f"seed {seed}: winner {r['winner']} (threshold {r['threshold']:.3f}) ACC "
-              f"{r['accuracy']:.3f} AUC {r['roc_auc']:.3f} sens {r['sensitivity']:.3f} spec "
-              f"{r['specificity']:.3f} | test under shift: mean AUC {r['shifted_auc']:.3f}, "
-              f"worst spec {r['worst_spec']:.3f} | {r['wall_s']:.0f} s wall", flush=True)
+        print(
+            f"seed {seed}: winner {r['winner']} (threshold {r['threshold']:.3f}) ACC "
+            f"{r['accuracy']:.3f} AUC {r['roc_auc']:.3f} sens {r['sensitivity']:.3f} spec "
+            f"{r['specificity']:.3f} | test under shift: mean AUC {r['shifted_auc']:.3f}, "
+            f"worst spec {r['worst_spec']:.3f} | {r['wall_s']:.0f} s wall",
+            flush=True,
+        )
 
     def ms(key):
         v = np.array([r[key] for r in rows], dtype=float)
         return f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f}"
 
-    print(f"\nPneumoniaMNIST test split (624 images), {len(rows)} seed(s) "
-          f"({'quick' if args.quick else 'full'} mode), selection on train+val only")
+    print(
+        f"\nPneumoniaMNIST test split (624 images), {len(rows)} seed(s) "
+        f"({'quick' if args.quick else 'full'} mode), selection on train+val only"
+    )
     print(f"{'':44s} {'ACC':>13s} {'AUC':>13s} {'sens':>13s} {'spec':>13s}")
-    print(f"{'xraynet ModelComparison winner':44s} {ms('accuracy'):>13s} {ms('roc_auc'):>13s} "
-          f"{ms('sensitivity'):>13s} {ms('specificity'):>13s}")
+    print(
+        f"{'xraynet ModelComparison winner':44s} {ms('accuracy'):>13s} {ms('roc_auc'):>13s} "
+        f"{ms('sensitivity'):>13s} {ms('specificity'):>13s}"
+    )
     for name, acc, auc in ANCHORS:
         print(f"{name:44s} {acc:13.3f} {auc:13.3f}")
-    print(f"stress test on the test split: mean shifted AUC {ms('shifted_auc')}, worst "
-          f"specificity {ms('worst_spec')}; wall {ms('wall_s')} s per seed")
+    print(
+        f"stress test on the test split: mean shifted AUC {ms('shifted_auc')}, worst "
+        f"specificity {ms('worst_spec')}; wall {ms('wall_s')} s per seed"
+    )
 
 
 if __name__ == "__main__":

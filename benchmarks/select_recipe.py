@@ -22,14 +22,25 @@ import numpy as np  # noqa: E402
 
 RECIPES = {
     "none": None,
-    "seed (rot 30, zoom .2, shift .1)": dict(rotation_range=30, zoom_range=0.2,
-                                             width_shift_range=0.1, height_shift_range=0.1),
-    "photometric + mild geometry": dict(rotation_range=10, zoom_range=0.1,
-                                        width_shift_range=0.1, height_shift_range=0.1,
-                                        brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3)),
-    "photometric (the default)": dict(rotation_range=0, zoom_range=0.0, width_shift_range=0.0,
-                                      height_shift_range=0.0, brightness_range=(0.7, 1.3),
-                                      contrast_range=(0.7, 1.3)),
+    "seed (rot 30, zoom .2, shift .1)": dict(
+        rotation_range=30, zoom_range=0.2, width_shift_range=0.1, height_shift_range=0.1
+    ),
+    "photometric + mild geometry": dict(
+        rotation_range=10,
+        zoom_range=0.1,
+        width_shift_range=0.1,
+        height_shift_range=0.1,
+        brightness_range=(0.7, 1.3),
+        contrast_range=(0.7, 1.3),
+    ),
+    "photometric (the default)": dict(
+        rotation_range=0,
+        zoom_range=0.0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        brightness_range=(0.7, 1.3),
+        contrast_range=(0.7, 1.3),
+    ),
 }
 
 
@@ -55,25 +66,41 @@ def main(argv=None):
         seeds, epochs = seeds[:1], 1
         recipes = {k: RECIPES[k] for k in list(RECIPES)[::3]}
         kw = dict(shifts=["darker", "blur"], severities=(1,))
-    print(f"seed CNN, {epochs} epochs, batch 64, fitted on {len(y)} train images, scored on "
-          f"{len(yv)} val images; seeds {seeds}")
-    print(f"{'recipe':36s} {'clean AUC':>10s} {'clean BA':>9s} {'shifted AUC':>12s} "
-          f"{'shifted BA':>15s} {'worst spec':>11s} {'fit s':>6s}")
+    print(
+        f"seed CNN, {epochs} epochs, batch 64, fitted on {len(y)} train images, scored on "
+        f"{len(yv)} val images; seeds {seeds}"
+    )
+    print(
+        f"{'recipe':36s} {'clean AUC':>10s} {'clean BA':>9s} {'shifted AUC':>12s} "
+        f"{'shifted BA':>15s} {'worst spec':>11s} {'fit s':>6s}"
+    )
     for name, params in recipes.items():
         res = []
         for seed in seeds:
             t0 = time.perf_counter()
             aug = None if params is None else Augmenter(**params)
-            clf = CNNClassifier(epochs=epochs, batch_size=64, augmentation=aug,
-                                random_state=seed).fit(X, y)
+            clf = CNNClassifier(
+                epochs=epochs, batch_size=64, augmentation=aug, random_state=seed
+            ).fit(X, y)
             fit_s = time.perf_counter() - t0
             s = stress_summary(stress_test(clf, Xv, yv, threshold=0.5, random_state=seed, **kw))
-            res.append([s["clean_roc_auc"], s["clean_balanced_accuracy"], s["shifted_roc_auc"],
-                        s["shifted_balanced_accuracy"], s["worst_specificity"], fit_s])
+            res.append(
+                [
+                    s["clean_roc_auc"],
+                    s["clean_balanced_accuracy"],
+                    s["shifted_roc_auc"],
+                    s["shifted_balanced_accuracy"],
+                    s["worst_specificity"],
+                    fit_s,
+                ]
+            )
         r = np.array(res)
         m, sd = r.mean(axis=0), r.std(axis=0, ddof=1) if len(r) > 1 else np.zeros(r.shape[1])
-        print(f"{name:36s} {m[0]:10.4f} {m[1]:9.3f} {m[2]:12.4f} {m[3]:9.3f}±{sd[3]:.3f} "
-              f"{m[4]:11.3f} {m[5]:6.0f}", flush=True)
+        print(
+            f"{name:36s} {m[0]:10.4f} {m[1]:9.3f} {m[2]:12.4f} {m[3]:9.3f}±{sd[3]:.3f} "
+            f"{m[4]:11.3f} {m[5]:6.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

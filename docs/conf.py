@@ -91,8 +91,13 @@ nitpicky = True
 _SKLEARN_API = {"fit_transform", "score", "get_params", "set_params", "get_feature_names_out"}
 # Methods xraynet deliberately disables (``available_if`` always False) on its Keras estimators.
 _DISABLED = {"partial_fit", "initialize"}
-_BUILTIN_DESCRIPTORS = {"getset_descriptor", "member_descriptor", "method_descriptor",
-                        "wrapper_descriptor", "builtin_function_or_method"}
+_BUILTIN_DESCRIPTORS = {
+    "getset_descriptor",
+    "member_descriptor",
+    "method_descriptor",
+    "wrapper_descriptor",
+    "builtin_function_or_method",
+}
 
 
 def _skip_member(app, what, name, obj, skip, options):
@@ -104,8 +109,10 @@ def _skip_member(app, what, name, obj, skip, options):
     """
     if what != "class":
         return None
-    if name in _DISABLED or name == "set_output" or (
-        name.startswith("set_") and name.endswith("_request")
+    if (
+        name in _DISABLED
+        or name == "set_output"
+        or (name.startswith("set_") and name.endswith("_request"))
     ):
         return True
     if name in _SKLEARN_API:
@@ -143,7 +150,7 @@ def _canonical_name(target):
     if not home or not home.startswith("xraynet"):
         return None
     public = ".".join(p for p in home.split(".") if not p.startswith("_"))
-    return ".".join([public, parts[i], *parts[i + 1:]])
+    return ".".join([public, parts[i], *parts[i + 1 :]])
 
 
 def _resolve_alias(app, env, node, contnode):
@@ -156,8 +163,9 @@ def _resolve_alias(app, env, node, contnode):
     if not canonical or canonical == target:
         return None
     domain = env.get_domain("py")
-    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], canonical,
-                               node, contnode)
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], canonical, node, contnode
+    )
 
 
 def setup(app):

@@ -83,7 +83,10 @@ print(X_kermany.shape, X_kermany.dtype, X_kermany.min(), X_kermany.max())
 from xraynet.plotting import ImageGridDisplay
 
 ImageGridDisplay.from_images(
-    X_kermany, y_kermany, target_names=kermany.target_names, n_per_class=6,
+    X_kermany,
+    y_kermany,
+    target_names=kermany.target_names,
+    n_per_class=6,
     title="Kermany train, decoded at 64×64",
 )
 plt.show()
@@ -116,12 +119,16 @@ from xraynet.plotting import ClassBalanceDisplay
 target_names = ["normal", "pneumonia"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ClassBalanceDisplay.from_targets(
-    {split: y for split, (_, y) in splits.items()}, target_names=target_names,
-    ax=axes[0], title="PneumoniaMNIST splits",
+    {split: y for split, (_, y) in splits.items()},
+    target_names=target_names,
+    ax=axes[0],
+    title="PneumoniaMNIST splits",
 )
 ClassBalanceDisplay.from_targets(
-    {"train": kermany.target}, target_names=kermany.target_names,
-    ax=axes[1], title="Kermany train folder",
+    {"train": kermany.target},
+    target_names=kermany.target_names,
+    ax=axes[1],
+    title="Kermany train folder",
 )
 fig.tight_layout()
 plt.show()
@@ -131,7 +138,10 @@ plt.show()
 # little fine detail.
 X_train, y_train = splits["train"]
 ImageGridDisplay.from_images(
-    X_train, y_train, target_names=target_names, n_per_class=6,
+    X_train,
+    y_train,
+    target_names=target_names,
+    n_per_class=6,
     title="PneumoniaMNIST train, 28×28",
 )
 plt.show()

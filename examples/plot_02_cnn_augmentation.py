@@ -57,13 +57,21 @@ print(X_train.shape, np.bincount(y_train))
 from xraynet.augmentation import Augmenter
 from xraynet.plotting import ImageGridDisplay
 
-augmenter = Augmenter(rotation_range=10, zoom_range=0.1, width_shift_range=0.05,
-                      height_shift_range=0.05, random_state=0)
+augmenter = Augmenter(
+    rotation_range=10,
+    zoom_range=0.1,
+    width_shift_range=0.05,
+    height_shift_range=0.05,
+    random_state=0,
+)
 originals = X_train[:6]
 augmented = augmenter.fit_transform(originals)
 ImageGridDisplay.from_images(
-    np.concatenate([originals, augmented]), np.repeat([0, 1], 6),
-    target_names=["original", "augmented"], n_per_class=6, random_state=None,
+    np.concatenate([originals, augmented]),
+    np.repeat([0, 1], 6),
+    target_names=["original", "augmented"],
+    n_per_class=6,
+    random_state=None,
     title="The same six images before and after augmentation",
 )
 plt.show()
@@ -93,8 +101,10 @@ from sklearn.metrics import roc_auc_score
 
 proba = cnn.predict_proba(X_test)[:, 1]
 print(f"test accuracy {cnn.score(X_test, y_test):.3f}, ROC AUC {roc_auc_score(y_test, proba):.3f}")
-print(f"share of pneumonia in the test split: {np.mean(y_test):.3f}, "
-      f"predicted pneumonia: {np.mean(cnn.predict(X_test) == 1):.3f}")
+print(
+    f"share of pneumonia in the test split: {np.mean(y_test):.3f}, "
+    f"predicted pneumonia: {np.mean(cnn.predict(X_test) == 1):.3f}"
+)
 
 # %%
 # After so few epochs the network already *ranks* the images well (a high ROC AUC), but its

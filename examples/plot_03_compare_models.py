@@ -3,7 +3,7 @@
 Comparing model families: a leaderboard
 ===========================================
 
-"Train using the other networks and determine the best network model": 
+"Train using the other networks and determine the best network model":
 :class:`~xraynet.model_selection.ModelComparison` cross-validates several classifiers on the
 **same folds**, scores every held-out fold as it is and under simulated acquisition shifts, and
 keeps a leaderboard (a :class:`pandas.DataFrame`) with ROC AUC, accuracy, sensitivity,
@@ -71,16 +71,33 @@ comparison = ModelComparison(models, cv=3, random_state=0, verbose=0).fit(X, y)
 board = comparison.leaderboard_
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 20)
-print(board[["roc_auc_mean", "roc_auc_sd", "accuracy_mean", "sensitivity_mean",
-             "specificity_mean", "fit_time", "score_time", "error"]].round(3))
+print(
+    board[
+        [
+            "roc_auc_mean",
+            "roc_auc_sd",
+            "accuracy_mean",
+            "sensitivity_mean",
+            "specificity_mean",
+            "fit_time",
+            "score_time",
+            "error",
+        ]
+    ].round(3)
+)
 
 # %%
 # A compact view: mean ± sd of the clinical metrics.
 metrics = ["roc_auc", "sensitivity", "specificity", "balanced_accuracy"]
-print(pd.DataFrame({
-    m: [f"{a:.3f} ± {s:.3f}" for a, s in zip(board[f"{m}_mean"], board[f"{m}_sd"])]
-    for m in metrics
-}, index=board.index))
+print(
+    pd.DataFrame(
+        {
+            m: [f"{a:.3f} ± {s:.3f}" for a, s in zip(board[f"{m}_mean"], board[f"{m}_sd"])]
+            for m in metrics
+        },
+        index=board.index,
+    )
+)
 print("best:", comparison.best_name_, "ranked by", comparison.rank_by_)
 print(f"its decision threshold: {comparison.threshold_:.3f} ({comparison.threshold_rule_})")
 
@@ -92,8 +109,16 @@ print(f"its decision threshold: {comparison.threshold_:.3f} ({comparison.thresho
 # 1-3). ``shifted_balanced_accuracy`` — the balanced accuracy at the threshold 0.5 averaged
 # over all of them — ranks the models by default: clean cross-validation on one collection
 # cannot see that a model calls slightly darker normal films pneumonia.
-print(board[["roc_auc_mean", "balanced_accuracy_mean", "shifted_balanced_accuracy_mean",
-             "shifted_roc_auc_mean"]].round(3))
+print(
+    board[
+        [
+            "roc_auc_mean",
+            "balanced_accuracy_mean",
+            "shifted_balanced_accuracy_mean",
+            "shifted_roc_auc_mean",
+        ]
+    ].round(3)
+)
 
 # %%
 # The comparison is a classifier: it predicts with the winner — the average of its fold
@@ -101,8 +126,9 @@ print(board[["roc_auc_mean", "balanced_accuracy_mean", "shifted_balanced_accurac
 from xraynet.robustness import StressTestDisplay
 
 print("test accuracy of the winner:", round(comparison.score(X_test, y_test), 3))
-StressTestDisplay.from_estimator(comparison, X_test, y_test, shifts=["darker", "low_contrast",
-                                                                     "blur", "noise"])
+StressTestDisplay.from_estimator(
+    comparison, X_test, y_test, shifts=["darker", "low_contrast", "blur", "noise"]
+)
 
 # %%
 # ROC curves of several models
@@ -118,7 +144,10 @@ from xraynet.plotting import RocCurvesDisplay
 
 fitted = {name: clone(model).fit(X, y) for name, model in models.items()}
 RocCurvesDisplay.from_estimator(
-    fitted, X_test, y_test, operating_threshold=0.5,
+    fitted,
+    X_test,
+    y_test,
+    operating_threshold=0.5,
     title="ROC curves on the PneumoniaMNIST test split",
 )
 plt.show()

@@ -45,9 +45,11 @@ data = load_image_folder(DATA / "kermany224" / "train")
 
 # 80 random images per class, for speed (see the note above).
 rng = np.random.default_rng(0)
-pick = np.sort(np.concatenate(
-    [rng.choice(np.flatnonzero(data.target == k), 80, replace=False) for k in (0, 1)]
-))
+pick = np.sort(
+    np.concatenate(
+        [rng.choice(np.flatnonzero(data.target == k), 80, replace=False) for k in (0, 1)]
+    )
+)
 paths, y, groups = data.filenames[pick], data.target[pick], data.groups[pick]
 print(len(paths), "files of", len(np.unique(groups)), "patients;", paths[0])
 
@@ -89,7 +91,10 @@ grid = [
 # :class:`~sklearn.model_selection.StratifiedGroupKFold` with the patient ids as ``groups``
 # keeps every patient's films on one side of each split.
 search = GridSearchCV(
-    pipe, grid, scoring="roc_auc", cv=StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0),
+    pipe,
+    grid,
+    scoring="roc_auc",
+    cv=StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0),
     refit=True,
 )
 t0 = time.perf_counter()
@@ -101,14 +106,24 @@ print(f"search took {time.perf_counter() - t0:.0f} s")
 # -------
 # ``cv_results_`` has one row per candidate; the model column shows which family it was.
 results = pd.DataFrame(search.cv_results_)
-results["family"] = [type(m).__name__ if not isinstance(m, Pipeline) else "HOG + SVM"
-                     for m in results["param_model"]]
+results["family"] = [
+    type(m).__name__ if not isinstance(m, Pipeline) else "HOG + SVM" for m in results["param_model"]
+]
 results["param_model__learning_rate"] = results["param_model__learning_rate"].map(
-    lambda v: "" if pd.isna(v) else f"{v:g}")
+    lambda v: "" if pd.isna(v) else f"{v:g}"
+)
 results["param_model__svm__estimator__C"] = results["param_model__svm__estimator__C"].map(
-    lambda v: "" if pd.isna(v) else f"{v:g}")
-columns = ["family", "param_model__learning_rate", "param_model__svm__estimator__C",
-           "mean_test_score", "std_test_score", "mean_fit_time", "rank_test_score"]
+    lambda v: "" if pd.isna(v) else f"{v:g}"
+)
+columns = [
+    "family",
+    "param_model__learning_rate",
+    "param_model__svm__estimator__C",
+    "mean_test_score",
+    "std_test_score",
+    "mean_fit_time",
+    "rank_test_score",
+]
 pd.set_option("display.width", 140)
 print(results[columns].round(3).to_string(index=False))
 

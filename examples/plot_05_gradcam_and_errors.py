@@ -78,8 +78,9 @@ from xraynet.metrics import threshold_for_sensitivity
 
 point = threshold_for_sensitivity(y_val, cnn.predict_proba(X_val)[:, 1], target=0.95)
 print(point)
-at_point = classification_summary(y_test, proba_test, threshold=point.threshold,
-                                  n_bootstraps=0, target_names=target_names)
+at_point = classification_summary(
+    y_test, proba_test, threshold=point.threshold, n_bootstraps=0, target_names=target_names
+)
 print(at_point.loc[["sensitivity", "specificity", "balanced_accuracy"], "value"].round(3))
 
 # %%
@@ -101,7 +102,9 @@ print(f"test accuracy at the chosen threshold: {deployed.score(X_test, y_test):.
 from xraynet.plotting import ConfusionMatrixDisplay
 
 ConfusionMatrixDisplay.from_predictions(
-    y_test, (proba_test >= point.threshold).astype(int), target_names=target_names,
+    y_test,
+    (proba_test >= point.threshold).astype(int),
+    target_names=target_names,
     title=f"Test split, threshold {point.threshold:.2f}",
 )
 plt.show()
@@ -113,8 +116,9 @@ plt.show()
 # most sure of first, then some correct ones, with the predicted class and its probability.
 from xraynet.plotting import PredictionGridDisplay
 
-PredictionGridDisplay.from_estimator(cnn, X_test, y_test, target_names=target_names,
-                                     n_wrong=6, n_correct=6)
+PredictionGridDisplay.from_estimator(
+    cnn, X_test, y_test, target_names=target_names, n_wrong=6, n_correct=6
+)
 plt.show()
 
 # %%
@@ -139,6 +143,7 @@ print(heatmaps.shape, heatmaps.dtype, float(heatmaps.min()), float(heatmaps.max(
 # above.)
 from xraynet.plotting import GradCAMDisplay
 
-GradCAMDisplay.from_estimator(cnn, X_test[examples], y_test[examples], target_names=target_names,
-                              n_cols=4)
+GradCAMDisplay.from_estimator(
+    cnn, X_test[examples], y_test[examples], target_names=target_names, n_cols=4
+)
 plt.show()

@@ -23,7 +23,7 @@ def _copy(src_dir, dst, start, n):
     """n real JPEGs per class, from position ``start`` of each sorted class folder."""
     for cls in NAMES:
         (dst / cls).mkdir(parents=True)
-        for f in sorted((src_dir / cls).glob("*.jpeg"))[start:start + n]:
+        for f in sorted((src_dir / cls).glob("*.jpeg"))[start : start + n]:
             shutil.copy(f, dst / cls / f.name)
     return dst
 
@@ -34,8 +34,7 @@ def folders(kermany_dir, tmp_path_factory):
     train = _copy(kermany_dir, root / "train", 0, 12)
     test = _copy(kermany_dir, root / "external", 40, 10)
     data = load_image_folder(train)
-    model = make_pipeline(ImageLoader(size=32),
-                          make_random_forest(n_estimators=25, random_state=0))
+    model = make_pipeline(ImageLoader(size=32), make_random_forest(n_estimators=25, random_state=0))
     model.fit(data.filenames, data.target)
     model.threshold_ = 0.4  # a stored threshold, as compare leaves it
     path = save_model(model, root / "model")
@@ -47,10 +46,22 @@ def test_evaluate_model_writes_the_results_folder(folders, tmp_path):
     model = load_model(model_path)
     ext = load_image_folder(test)
     out = tmp_path / "ext"
-    m = evaluate_model(model, ext.filenames, ext.target, out, target_names=list(ext.target_names),
-                       n_bootstraps=100, provenance={"command": "pytest", "data_source": str(test)})
-    for name in ("metrics.json", "predictions.csv", "report.html", "model_card.md",
-                 "test_stress.csv"):
+    m = evaluate_model(
+        model,
+        ext.filenames,
+        ext.target,
+        out,
+        target_names=list(ext.target_names),
+        n_bootstraps=100,
+        provenance={"command": "pytest", "data_source": str(test)},
+    )
+    for name in (
+        "metrics.json",
+        "predictions.csv",
+        "report.html",
+        "model_card.md",
+        "test_stress.csv",
+    ):
         assert (out / name).stat().st_size > 0, name
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["threshold"] == pytest.approx(0.4)
@@ -75,8 +86,16 @@ def test_evaluate_model_threshold_and_no_stress(folders, tmp_path):
     _, model_path, test = folders
     ext = load_image_folder(test)
     view = np.array(["PA", "AP"] * 10)
-    m = evaluate_model(load_model(model_path), ext.filenames, ext.target, tmp_path,
-                       threshold=0.5, stress=False, n_bootstraps=50, subgroups={"view": view})
+    m = evaluate_model(
+        load_model(model_path),
+        ext.filenames,
+        ext.target,
+        tmp_path,
+        threshold=0.5,
+        stress=False,
+        n_bootstraps=50,
+        subgroups={"view": view},
+    )
     sub = pd.read_csv(tmp_path / "test_subgroups.csv")
     assert sorted(sub["subgroup"]) == ["AP", "PA", "all"] and sub["n"].tolist()[0] == 20
     card = (tmp_path / "model_card.md").read_text(encoding="utf-8")
@@ -101,8 +120,12 @@ def test_cli_evaluate_folder_and_csv(folders, tmp_path, capsys):
     assert saved["threshold"] == pytest.approx(0.4)
     assert saved["provenance"]["command"].startswith("xraynet evaluate")
     assert saved["provenance"]["model_file"] == str(model_path)
-    assert {p.name for p in out.iterdir()} >= {"metrics.json", "predictions.csv", "report.html",
-                                                 "model_card.md"}
+    assert {p.name for p in out.iterdir()} >= {
+        "metrics.json",
+        "predictions.csv",
+        "report.html",
+        "model_card.md",
+    }
     assert not (out / "test_stress.csv").exists()
     assert "External validation" in (out / "model_card.md").read_text(encoding="utf-8")
 
@@ -110,19 +133,37 @@ def test_cli_evaluate_folder_and_csv(folders, tmp_path, capsys):
     files = sorted(test.glob("*/*.jpeg"))
     table.write_text("file,finding\n" + "".join(f"{f},{f.parent.name}\n" for f in files))
     out2 = tmp_path / "ext_csv"
-    rc = main(["evaluate", str(model_path), str(table), "--out", str(out2), "--no-stress", "-q",
-               "--path-column", "file", "--label-column", "finding", "--threshold", "0.5"])
+    rc = main(
+        [
+            "evaluate",
+            str(model_path),
+            str(table),
+            "--out",
+            str(out2),
+            "--no-stress",
+            "-q",
+            "--path-column",
+            "file",
+            "--label-column",
+            "finding",
+            "--threshold",
+            "0.5",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     saved2 = json.loads((out2 / "metrics.json").read_text())
     assert saved2["threshold"] == 0.5 and saved2["n_images"] == 20
     assert saved2["at_0.5"] == pytest.approx(saved["at_0.5"])
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["MISSING.skops", "TEST"], "MODEL 'MISSING.skops' does not exist"),
-    (["MODEL", "nowhere"], "TEST_DIR_OR_CSV 'nowhere' does not exist"),
-    (["MODEL", "TEST", "--threshold", "2"], "--threshold"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["MISSING.skops", "TEST"], "MODEL 'MISSING.skops' does not exist"),
+        (["MODEL", "nowhere"], "TEST_DIR_OR_CSV 'nowhere' does not exist"),
+        (["MODEL", "TEST", "--threshold", "2"], "--threshold"),
+    ],
+)
 def test_cli_evaluate_errors_name_the_argument(folders, tmp_path, capsys, argv, needle):
     from xraynet.cli import main
 
@@ -140,8 +181,23 @@ def test_cli_compare_writes_model_card_and_provenance(folders, tmp_path, capsys)
 
     root, _, _ = folders
     out = tmp_path / "res"
-    rc = main(["compare", str(root / "train"), "--quick", "--models", "hog_svm", "--cv", "2",
-               "--size", "32", "--no-stress", "--out", str(out), "-q"])
+    rc = main(
+        [
+            "compare",
+            str(root / "train"),
+            "--quick",
+            "--models",
+            "hog_svm",
+            "--cv",
+            "2",
+            "--size",
+            "32",
+            "--no-stress",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     prov = metrics["provenance"]
@@ -162,8 +218,9 @@ def test_cli_evaluate_model_taking_arrays(folders, tmp_path, capsys):
     root, _, test = folders
     data = load_image_folder(root / "train")
     X = ImageLoader(size=32).transform(data.filenames)
-    path = save_model(make_random_forest(n_estimators=10, random_state=0).fit(X, data.target),
-                      tmp_path / "arrays")
+    path = save_model(
+        make_random_forest(n_estimators=10, random_state=0).fit(X, data.target), tmp_path / "arrays"
+    )
     out = tmp_path / "ext"
     rc = main(["evaluate", str(path), str(test), "--out", str(out), "--no-stress", "-q"])
     assert rc == 0, capsys.readouterr().err

@@ -68,7 +68,7 @@ def _find_cycle(graph):
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -96,8 +96,15 @@ def test_no_module_level_import_cycle():
 def test_every_module_imports_in_a_fresh_interpreter():
     # __main__ runs the command line when imported; everything else must import cleanly
     names = sorted(n for n in _modules() if not n.endswith("__main__"))
-    code = ("import importlib, sys\n"
-            "for n in sys.stdin.read().split():\n    importlib.import_module(n)\n")
-    result = subprocess.run([sys.executable, "-c", code], input="\n".join(names),
-                            capture_output=True, text=True, timeout=600)
+    code = (
+        "import importlib, sys\n"
+        "for n in sys.stdin.read().split():\n    importlib.import_module(n)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input="\n".join(names),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -28,8 +28,17 @@ def dist_dir(tmp_path_factory):
     pytest.importorskip("build")
     out = tmp_path_factory.mktemp("dist")
     # --no-isolation: use this environment's setuptools instead of downloading one.
-    _run(sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel",
-         "--outdir", str(out), str(ROOT))
+    _run(
+        sys.executable,
+        "-m",
+        "build",
+        "--no-isolation",
+        "--sdist",
+        "--wheel",
+        "--outdir",
+        str(out),
+        str(ROOT),
+    )
     return out
 
 
@@ -50,8 +59,18 @@ def test_wheel_contents_exclude_tests_and_include_every_subpackage(dist_dir):
     wheel = next(dist_dir.glob("xraynet-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if "/tests/" in n]
-    for sub in ("io", "datasets", "augmentation", "models", "classical", "model_selection",
-                "metrics", "plotting", "explain", "utils"):
+    for sub in (
+        "io",
+        "datasets",
+        "augmentation",
+        "models",
+        "classical",
+        "model_selection",
+        "metrics",
+        "plotting",
+        "explain",
+        "utils",
+    ):
         assert f"xraynet/{sub}/__init__.py" in names, sub
     assert f"xraynet-{xraynet.__version__}.dist-info/METADATA" in names
 
@@ -61,13 +80,16 @@ def test_wheel_installs_into_fresh_venv_and_cli_runs(dist_dir, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    site = Path(_run(str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    site = Path(
+        _run(str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    )
     (site / "_borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     _run(str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel))
     # cwd=tmp_path: `python -c` puts the current folder first on sys.path, and the
     # repository root would shadow the installed wheel.
-    where = _run(str(py), "-c", "import xraynet; print(xraynet.__file__, xraynet.__version__)",
-                 cwd=tmp_path)
+    where = _run(
+        str(py), "-c", "import xraynet; print(xraynet.__file__, xraynet.__version__)", cwd=tmp_path
+    )
     assert str(env_dir) in where, f"xraynet was not imported from the wheel: {where}"
     out = _run(str(env_dir / "bin" / "xraynet"), "--help", cwd=tmp_path)
     assert "compare" in out and "predict" in out

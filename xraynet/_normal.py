@@ -27,8 +27,7 @@ __all__ = ["NORMAL_NAMES", "is_normal_name", "find_normal_class"]
 
 #: Names (one or two words) recognised as the normal class; a class name made
 #: only of these, in any case and with any separators, is a normal name.
-NORMAL_NAMES = ("normal", "healthy", "negative", "control", "controls",
-                "no finding", "no findings")
+NORMAL_NAMES = ("normal", "healthy", "negative", "control", "controls", "no finding", "no findings")
 
 _PHRASES = sorted((tuple(n.split()) for n in NORMAL_NAMES), key=len, reverse=True)
 _N_SHOWN = 10
@@ -55,7 +54,7 @@ def is_normal_name(name):
     i = 0
     while i < len(words):
         for phrase in _PHRASES:
-            if tuple(words[i:i + len(phrase)]) == phrase:
+            if tuple(words[i : i + len(phrase)]) == phrase:
                 i += len(phrase)
                 break
         else:

@@ -76,8 +76,7 @@ def _header(path):
     import pydicom
 
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True,
-                             specific_tags=list(_TAGS))
+        ds = pydicom.dcmread(path, stop_before_pixels=True, force=True, specific_tags=list(_TAGS))
     except Exception:  # pydicom raises many types on a damaged header
         return dict.fromkeys(_TAGS)
     out = {}
@@ -108,13 +107,15 @@ def metadata_frame(filenames, headers):
     rows = []
     for name, head in zip(filenames, headers):
         head = head or {}
-        rows.append({
-            "filename": str(name),
-            "PatientID": head.get("PatientID"),
-            "ViewPosition": head.get("ViewPosition"),
-            "PatientSex": head.get("PatientSex"),
-            "PatientAge": parse_dicom_age(head.get("PatientAge")),
-        })
+        rows.append(
+            {
+                "filename": str(name),
+                "PatientID": head.get("PatientID"),
+                "ViewPosition": head.get("ViewPosition"),
+                "PatientSex": head.get("PatientSex"),
+                "PatientAge": parse_dicom_age(head.get("PatientAge")),
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(METADATA_COLUMNS))
     frame["PatientAge"] = frame["PatientAge"].astype(np.float64)
     return frame

@@ -53,9 +53,7 @@ def _match_name(wanted, names, argument, what):
     hits = [n for n in names if _key(n) == _key(wanted)]
     if len(hits) == 1:
         return hits[0]
-    raise ValueError(
-        f"{argument}={wanted!r} is not one of the {what}: {_preview(names, 20)}."
-    )
+    raise ValueError(f"{argument}={wanted!r} is not one of the {what}: {_preview(names, 20)}.")
 
 
 def _resolve_normal(pool, *, normal_class, normal_names, known, what):
@@ -65,15 +63,18 @@ def _resolve_normal(pool, *, normal_class, normal_names, known, what):
     sub-folder, loaded or not). Returns the normal class name.
     """
     if normal_class is not None and normal_names is not None:
-        raise ValueError("Pass normal_class (the normal class) or normal_names (names that "
-                         "mean normal), not both.")
+        raise ValueError(
+            "Pass normal_class (the normal class) or normal_names (names that "
+            "mean normal), not both."
+        )
     if normal_class is not None:
         if not isinstance(normal_class, str):
             raise TypeError(f"normal_class must be a class name (str); got {normal_class!r}.")
         return _match_name(normal_class, list(known), "normal_class", what)
     if normal_names is not None:
-        wanted = {_key(n) for n in ([normal_names] if isinstance(normal_names, str)
-                                    else normal_names)}
+        wanted = {
+            _key(n) for n in ([normal_names] if isinstance(normal_names, str) else normal_names)
+        }
         hits = [c for c in pool if _key(c) in wanted]
         if len(hits) != 1:
             raise ValueError(
@@ -94,8 +95,9 @@ def _order_classes(names, normal_class=None, normal_names=None, *, what="classes
         hits = [n for n in names if n == normal_class or _key(n) == _key(normal_class)]
         if not hits:
             known.append(normal_class)  # named by the user, no sample of it
-    normal = _resolve_normal(names, normal_class=normal_class, normal_names=normal_names,
-                             known=known, what=what)
+    normal = _resolve_normal(
+        names, normal_class=normal_class, normal_names=normal_names, known=known, what=what
+    )
     return [normal] + [n for n in names if n != normal], normal in names
 
 
@@ -357,12 +359,14 @@ def load_image_folder(
     exts = _normalise_extensions(extensions)
     folders = _list_class_folders(root)
     if normal_class is not None and isinstance(normal_class, str) and normal_names is None:
-        normal_class = _match_name(normal_class, folders, "normal_class",
-                                   f"sub-folders of {str(root)!r}")
+        normal_class = _match_name(
+            normal_class, folders, "normal_class", f"sub-folders of {str(root)!r}"
+        )
     if classes is None:
         try:
-            class_order, _ = _order_classes(folders, normal_class, normal_names,
-                                            what=f"class folders of {str(root)!r}")
+            class_order, _ = _order_classes(
+                folders, normal_class, normal_names, what=f"class folders of {str(root)!r}"
+            )
         except ValueError:
             for cls in folders:  # a wrong level of the tree says more than "no normal class"
                 _check_level(root / cls)
@@ -380,8 +384,13 @@ def load_image_folder(
         if len(set(class_order)) != len(class_order) or not class_order:
             raise ValueError(f"classes must be distinct folder names, got {classes!r}.")
         what = f"class folders of {str(root)!r}"
-        normal = _resolve_normal(class_order, normal_class=normal_class,
-                                 normal_names=normal_names, known=folders, what=what)
+        normal = _resolve_normal(
+            class_order,
+            normal_class=normal_class,
+            normal_names=normal_names,
+            known=folders,
+            what=what,
+        )
         normal_missing = normal not in class_order
         if normal_missing:
             warnings.warn(
@@ -395,8 +404,7 @@ def load_image_folder(
             raise ValueError(
                 f"classes[0] is target 0, the normal class, but the normal class is "
                 f"{normal!r} (classes={class_order!r}); put it first"
-                + (" or pass normal_class=<the normal class>." if normal_class is None
-                   else ".")
+                + (" or pass normal_class=<the normal class>." if normal_class is None else ".")
             )
 
     filenames, folder_index, skipped = [], [], []
@@ -420,8 +428,11 @@ def load_image_folder(
     if check_files:
         keep = _check_readable(filenames, what=f"image file(s) under {str(root)!r}")
         filenames, folder_index = filenames[keep], folder_index[keep]
-        empty = [class_order[k] for k in range(int(normal_missing), len(class_order))
-                 if not np.any(folder_index == k)]
+        empty = [
+            class_order[k]
+            for k in range(int(normal_missing), len(class_order))
+            if not np.any(folder_index == k)
+        ]
         if empty:
             raise ValueError(
                 f"No readable image left in class folder(s) {_preview(empty)} of {str(root)!r}."
@@ -434,19 +445,22 @@ def load_image_folder(
 
     headers = read_dicom_headers(filenames)
     if group_fn is None:
-        groups = [h["PatientID"] if h and h["PatientID"] else patient_id(f)
-                  for f, h in zip(filenames, headers)]
+        groups = [
+            h["PatientID"] if h and h["PatientID"] else patient_id(f)
+            for f, h in zip(filenames, headers)
+        ]
     else:
         groups = [group_fn(f) for f in filenames]
     groups = np.asarray([str(g) for g in groups], dtype=str)
-    metadata = (metadata_frame(filenames, headers)
-                if any(h is not None for h in headers) else None)
+    metadata = metadata_frame(filenames, headers) if any(h is not None for h in headers) else None
 
     if return_X_y:
         return filenames, target
     counts = Counter(target.tolist())
-    lines = [f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
-             for k, name in enumerate(target_names)]
+    lines = [
+        f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
+        for k, name in enumerate(target_names)
+    ]
     descr = (
         f"Chest X-ray image folder {str(root)!r}\n"
         f"{len(filenames)} images of {len(np.unique(groups))} patients (groups), "

@@ -151,11 +151,14 @@ def patient_id_from_pattern(regex, *, full_path=False):
         try:
             compiled = re.compile(regex)
         except re.error as exc:
-            raise ValueError(f"patient_id_from_pattern: {regex!r} is not a valid regular "
-                             f"expression ({exc}).") from None
+            raise ValueError(
+                f"patient_id_from_pattern: {regex!r} is not a valid regular expression ({exc})."
+            ) from None
     else:
-        raise TypeError(f"patient_id_from_pattern needs a regular expression (str), "
-                        f"got {type(regex).__name__}: {regex!r}.")
+        raise TypeError(
+            f"patient_id_from_pattern needs a regular expression (str), "
+            f"got {type(regex).__name__}: {regex!r}."
+        )
     if compiled.groups < 1:
         raise ValueError(
             f"patient_id_from_pattern: the pattern r'{compiled.pattern}' has no capture group; "

@@ -96,10 +96,7 @@ def _download(url, dest, md5):
             )
         os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
     return dest
 
@@ -135,9 +132,7 @@ def _load_split(path, split, size):
     return X[..., np.newaxis], y.astype(np.int64)
 
 
-def fetch_pneumoniamnist(
-    *, split="train", size=28, data_home=None, download=True, return_X_y=True
-):
+def fetch_pneumoniamnist(*, split="train", size=28, data_home=None, download=True, return_X_y=True):
     """Load PneumoniaMNIST, downloading it from Zenodo if needed.
 
     PneumoniaMNIST (MedMNIST v2) holds the Kermany pediatric chest X-rays

@@ -178,11 +178,12 @@ def load_image_table(
     >>> import shutil; shutil.rmtree(root)
     """
     if group_column is not None and group_fn is not None:
-        raise ValueError("Pass group_column (a column of patient ids) or group_fn (patient id "
-                         "from the file name), not both.")
+        raise ValueError(
+            "Pass group_column (a column of patient ids) or group_fn (patient id "
+            "from the file name), not both."
+        )
     if group_fn is not None and not callable(group_fn):
-        raise TypeError(f"group_fn must be a callable group_fn(filename) -> str, got "
-                        f"{group_fn!r}.")
+        raise TypeError(f"group_fn must be a callable group_fn(filename) -> str, got {group_fn!r}.")
     frame, csv_path = _read_table(csv_or_dataframe)
     for name, argument in (
         (path_column, "path_column"),
@@ -195,7 +196,9 @@ def load_image_table(
     if query is not None:
         try:
             frame = frame.query(query)
-        except Exception as exc:  # pandas raises many types (UndefinedVariableError, SyntaxError, ...)
+        except (
+            Exception
+        ) as exc:  # pandas raises many types (UndefinedVariableError, SyntaxError, ...)
             raise ValueError(f"query {query!r} failed on the table: {exc}") from exc
     if frame.empty:
         raise ValueError(f"No rows left in the table after query {query!r}.")
@@ -215,8 +218,10 @@ def load_image_table(
     else:
         base = Path()
     filenames = np.asarray(
-        [str(base / os.fspath(p)) if not os.path.isabs(os.fspath(p)) else os.fspath(p)
-         for p in frame[path_column].astype(str)],
+        [
+            str(base / os.fspath(p)) if not os.path.isabs(os.fspath(p)) else os.fspath(p)
+            for p in frame[path_column].astype(str)
+        ],
         dtype=str,
     )
 
@@ -240,8 +245,9 @@ def load_image_table(
     frame, labels, filenames = frame[found], labels[found], filenames[found]
 
     present = sorted(set(labels.tolist()))
-    class_order, normal_present = _order_classes(present, normal_class, normal_names,
-                                                 what=f"labels of {label_column!r}")
+    class_order, normal_present = _order_classes(
+        present, normal_class, normal_names, what=f"labels of {label_column!r}"
+    )
     if not normal_present:
         warnings.warn(
             f"No row has the normal class {class_order[0]!r}: it takes target 0 with no "
@@ -258,16 +264,22 @@ def load_image_table(
     elif group_fn is not None:
         groups = np.asarray([str(group_fn(f)) for f in filenames], dtype=str)
     else:
-        groups = np.asarray([h["PatientID"] if h and h["PatientID"] else patient_id(f)
-                             for f, h in zip(filenames, headers)], dtype=str)
-    metadata = (metadata_frame(filenames, headers)
-                if any(h is not None for h in headers) else None)
+        groups = np.asarray(
+            [
+                h["PatientID"] if h and h["PatientID"] else patient_id(f)
+                for f, h in zip(filenames, headers)
+            ],
+            dtype=str,
+        )
+    metadata = metadata_frame(filenames, headers) if any(h is not None for h in headers) else None
 
     if return_X_y:
         return filenames, target
     counts = Counter(target.tolist())
-    lines = [f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
-             for k, name in enumerate(target_names)]
+    lines = [
+        f"  {k} {name}{' (normal)' if k == 0 else ''}: {counts.get(k, 0)} images"
+        for k, name in enumerate(target_names)
+    ]
     source = str(csv_path) if csv_path is not None else "a DataFrame"
     descr = (
         f"Chest X-ray metadata table from {source}"

@@ -20,9 +20,7 @@ def check_intensity(intensity):
     """Validate the ``intensity`` parameter of ImageLoader."""
     if intensity is None or (isinstance(intensity, str) and intensity in INTENSITY_MODES):
         return intensity
-    raise ValueError(
-        f"intensity must be None, 'equalize' or 'clahe'; got {intensity!r}."
-    )
+    raise ValueError(f"intensity must be None, 'equalize' or 'clahe'; got {intensity!r}.")
 
 
 def clahe_tiles(height, width):
@@ -31,6 +29,7 @@ def clahe_tiles(height, width):
     About ``CLAHE_TILE_PX`` pixels per tile, between 1 and ``CLAHE_MAX_TILES``
     per axis: 8x8 from 128 px up, 4x4 at 64 px, 2x2 at 28 px.
     """
+
     def n(dim):
         return int(min(CLAHE_MAX_TILES, max(1, round(dim / CLAHE_TILE_PX))))
 

@@ -68,8 +68,9 @@ def _paths_of(ann, path, where):
             seg = [seg]
         return [_xy(p, path, where) for p in seg]
     if isinstance(seg, dict):
-        raise ImageLoadError(path, f"mask JSON: RLE segmentation in {where} is not supported; "
-                                   "export polygons")
+        raise ImageLoadError(
+            path, f"mask JSON: RLE segmentation in {where} is not supported; export polygons"
+        )
     return []  # a bounding box, tag or keypoint annotation: no area
 
 
@@ -93,8 +94,9 @@ def _read_polygons(data, path, image_shape, image_path):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImageLoadError(path, f"mask JSON cannot be parsed: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("annotations"), list):
-        raise ImageLoadError(path, "mask JSON has no 'annotations' list (expected a COCO or "
-                                   "V7 Darwin export)")
+        raise ImageLoadError(
+            path, "mask JSON has no 'annotations' list (expected a COCO or V7 Darwin export)"
+        )
     size = None
     entry = _pick_coco_image(doc, path, image_path)
     if entry is None and isinstance(doc.get("image"), dict):  # Darwin
@@ -108,8 +110,11 @@ def _read_polygons(data, path, image_shape, image_path):
         if image_shape is None:
             raise ImageLoadError(path, "mask JSON gives no image size and none was passed")
         size = tuple(image_shape[:2])
-    categories = {c.get("id"): str(c.get("name", "")) for c in doc.get("categories", [])
-                  if isinstance(c, dict)}
+    categories = {
+        c.get("id"): str(c.get("name", ""))
+        for c in doc.get("categories", [])
+        if isinstance(c, dict)
+    }
     image_id = entry.get("id") if entry is not None and "images" in doc else None
     lung = np.zeros(size, np.uint8)
     ignore = np.zeros(size, np.uint8)
@@ -175,8 +180,9 @@ def read_mask(path, image_shape=None, *, image_path=None):
     ((80, 120), 1)
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"mask path must be a str or path-like; got {type(path).__name__} "
-                        f"{path!r}.")
+        raise TypeError(
+            f"mask path must be a str or path-like; got {type(path).__name__} {path!r}."
+        )
     data = _read_file(path)
     if os.fspath(path).lower().endswith(".json") or data.lstrip()[:1] == b"{":
         label = _read_polygons(data, path, image_shape, image_path)
@@ -205,8 +211,10 @@ def _fit(label, shape, path):
         return label
     if abs(mh * w - mw * h) > ASPECT_TOLERANCE * mh * w:
         raise ImageLoadError(
-            path, f"mask is {mw}x{mh} but the image is {w}x{h} (different aspect ratio; "
-                  "a mask may only differ from its image by a uniform scale)")
+            path,
+            f"mask is {mw}x{mh} but the image is {w}x{h} (different aspect ratio; "
+            "a mask may only differ from its image by a uniform scale)",
+        )
     return cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
 
 

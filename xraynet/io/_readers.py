@@ -60,9 +60,11 @@ def check_max_pixels(max_pixels):
     """Validate ``max_pixels`` (a positive int or None)."""
     if max_pixels is None:
         return None
-    if isinstance(max_pixels, (bool, np.bool_)) or not isinstance(
-        max_pixels, (int, np.integer)
-    ) or max_pixels < 1:
+    if (
+        isinstance(max_pixels, (bool, np.bool_))
+        or not isinstance(max_pixels, (int, np.integer))
+        or max_pixels < 1
+    ):
         raise ValueError(f"max_pixels must be a positive int or None; got {max_pixels!r}.")
     return int(max_pixels)
 
@@ -71,9 +73,11 @@ def check_max_bytes(max_bytes):
     """Validate ``max_bytes`` (a positive int or None)."""
     if max_bytes is None:
         return None
-    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(
-        max_bytes, (int, np.integer)
-    ) or max_bytes < 1:
+    if (
+        isinstance(max_bytes, (bool, np.bool_))
+        or not isinstance(max_bytes, (int, np.integer))
+        or max_bytes < 1
+    ):
         raise ValueError(f"max_bytes must be a positive int or None; got {max_bytes!r}.")
     return int(max_bytes)
 
@@ -268,9 +272,11 @@ def _read_dicom(data, path, channels, max_pixels):
     arr = np.asarray(arr, dtype=np.float64)
     _check_finite(arr, path)
     lo, hi = float(arr.min()), float(arr.max())
-    out = np.zeros(arr.shape, np.uint8) if hi <= lo else np.rint(
-        (arr - lo) * (255.0 / (hi - lo))
-    ).astype(np.uint8)
+    out = (
+        np.zeros(arr.shape, np.uint8)
+        if hi <= lo
+        else np.rint((arr - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    )
     if photometric == "MONOCHROME1":  # low values are bright: invert so bone is bright
         out = 255 - out
     out = out[:, :, None]
@@ -401,8 +407,10 @@ def load_image(path, channels, max_pixels, min_shape=None, max_bytes=DEFAULT_MAX
                 raise ImageLoadError(path, "truncated JPEG (no end-of-image marker)")
             k = _reduction(h, w, min_shape)
             img = cv2.imdecode(buf, _REDUCED_FLAGS[(channels, k)])
-            if img is not None and _has_grey_corner(img) and _jpeg_is_cut(
-                data, eoi, _REDUCED_FLAGS[(1, k)], img if img.ndim == 2 else None
+            if (
+                img is not None
+                and _has_grey_corner(img)
+                and _jpeg_is_cut(data, eoi, _REDUCED_FLAGS[(1, k)], img if img.ndim == 2 else None)
             ):
                 raise ImageLoadError(
                     path,
@@ -429,8 +437,9 @@ def load_image(path, channels, max_pixels, min_shape=None, max_bytes=DEFAULT_MAX
     return img, k
 
 
-def read_image(path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS,
-               max_bytes=DEFAULT_MAX_BYTES):
+def read_image(
+    path, *, color="grayscale", max_pixels=DEFAULT_MAX_PIXELS, max_bytes=DEFAULT_MAX_BYTES
+):
     """Read one image file as a ``uint8`` array of shape (height, width, channels).
 
     Parameters

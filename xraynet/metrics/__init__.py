@@ -13,8 +13,8 @@ clinical definition, binary and multiclass (``average="clinical"``, the
 disease classes, specificity the recall of the normal class.
 """
 
-from ._clinical import clinical_scores
 from ._classification import sensitivity_score, specificity_at_sensitivity, specificity_score
+from ._clinical import clinical_scores
 from ._scorers import (
     SCORERS,
     clinical_scoring,

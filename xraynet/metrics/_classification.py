@@ -121,30 +121,49 @@ def _rate(y_true, y_pred, *, pos_label, normal_label, average, labels, zero_divi
         tp, fn = np.sum(true_pos & pred_pos), np.sum(true_pos & ~pred_pos)
         tn, fp = np.sum(~true_pos & ~pred_pos), np.sum(~true_pos & pred_pos)
         if which == "sensitivity":
-            return float(_safe_ratio([tp], [tp + fn], zero_division, "Sensitivity",
-                                     "true samples of the disease class")[0])
-        return float(_safe_ratio([tn], [tn + fp], zero_division, "Specificity",
-                                 "true samples of the normal class")[0])
+            return float(
+                _safe_ratio(
+                    [tp],
+                    [tp + fn],
+                    zero_division,
+                    "Sensitivity",
+                    "true samples of the disease class",
+                )[0]
+            )
+        return float(
+            _safe_ratio(
+                [tn], [tn + fp], zero_division, "Specificity", "true samples of the normal class"
+            )[0]
+        )
     if average == "clinical":
         if pos_label is not None:
-            raise ValueError("pos_label applies to average='binary'; average='clinical' "
-                             "takes normal_label (every other class is a disease).")
+            raise ValueError(
+                "pos_label applies to average='binary'; average='clinical' "
+                "takes normal_label (every other class is a disease)."
+            )
         classes = list(present) if labels is None else list(labels)
-        normal = resolve_normal(unique_labels(present, np.asarray(classes))
-                                if labels is not None else present, normal_label)
+        normal = resolve_normal(
+            unique_labels(present, np.asarray(classes)) if labels is not None else present,
+            normal_label,
+        )
         if which == "specificity":
             is_normal = y_true == normal
             tn = np.sum(is_normal & (y_pred == normal))
-            return float(_safe_ratio([tn], [np.sum(is_normal)], zero_division, "Specificity",
-                                     "true samples of the normal class")[0])
+            return float(
+                _safe_ratio(
+                    [tn],
+                    [np.sum(is_normal)],
+                    zero_division,
+                    "Specificity",
+                    "true samples of the normal class",
+                )[0]
+            )
         disease = [c for c in classes if c != normal]
         if not disease:
-            return float(_safe_ratio([0], [0], zero_division, "Sensitivity",
-                                     "disease classes")[0])
+            return float(_safe_ratio([0], [0], zero_division, "Sensitivity", "disease classes")[0])
         tp = [np.sum((y_true == c) & (y_pred == c)) for c in disease]
         n = [np.sum(y_true == c) for c in disease]
-        scores = _safe_ratio(tp, n, zero_division, "Sensitivity",
-                             "true samples of a disease class")
+        scores = _safe_ratio(tp, n, zero_division, "Sensitivity", "true samples of a disease class")
         if np.all(np.isnan(scores)):
             return float("nan")
         return float(np.nanmean(scores))
@@ -154,7 +173,9 @@ def _rate(y_true, y_pred, *, pos_label, normal_label, average, labels, zero_divi
     if which == "sensitivity":
         scores = _safe_ratio(tp, tp + fn, zero_division, "Sensitivity", "true samples of the class")
     else:
-        scores = _safe_ratio(tn, tn + fp, zero_division, "Specificity", "true samples outside the class")
+        scores = _safe_ratio(
+            tn, tn + fp, zero_division, "Specificity", "true samples outside the class"
+        )
     if average == "macro":
         if np.all(np.isnan(scores)):
             return float("nan")
@@ -163,7 +184,13 @@ def _rate(y_true, y_pred, *, pos_label, normal_label, average, labels, zero_divi
 
 
 def sensitivity_score(
-    y_true, y_pred, *, pos_label=None, normal_label=None, average="binary", labels=None,
+    y_true,
+    y_pred,
+    *,
+    pos_label=None,
+    normal_label=None,
+    average="binary",
+    labels=None,
     zero_division="warn",
 ):
     """Sensitivity (recall, true positive rate): TP / (TP + FN).
@@ -227,14 +254,25 @@ def sensitivity_score(
     0.5
     """
     return _rate(
-        y_true, y_pred, pos_label=pos_label, normal_label=normal_label, average=average,
+        y_true,
+        y_pred,
+        pos_label=pos_label,
+        normal_label=normal_label,
+        average=average,
         labels=labels,
-        zero_division=zero_division, which="sensitivity",
+        zero_division=zero_division,
+        which="sensitivity",
     )
 
 
 def specificity_score(
-    y_true, y_pred, *, pos_label=None, normal_label=None, average="binary", labels=None,
+    y_true,
+    y_pred,
+    *,
+    pos_label=None,
+    normal_label=None,
+    average="binary",
+    labels=None,
     zero_division="warn",
 ):
     """Specificity (true negative rate): TN / (TN + FP).
@@ -280,14 +318,20 @@ def specificity_score(
     0.5
     """
     return _rate(
-        y_true, y_pred, pos_label=pos_label, normal_label=normal_label, average=average,
+        y_true,
+        y_pred,
+        pos_label=pos_label,
+        normal_label=normal_label,
+        average=average,
         labels=labels,
-        zero_division=zero_division, which="specificity",
+        zero_division=zero_division,
+        which="specificity",
     )
 
 
-def specificity_at_sensitivity(y_true, y_pred, *, min_sensitivity=0.95, pos_label=None,
-                               normal_label=None):
+def specificity_at_sensitivity(
+    y_true, y_pred, *, min_sensitivity=0.95, pos_label=None, normal_label=None
+):
     """Specificity if sensitivity reaches ``min_sensitivity``, else -1.
 
     A constrained objective for

@@ -50,12 +50,15 @@ def clinical_scores(y_true, proba, classes, threshold=0.5, *, normal_label=None)
     classes = np.asarray(classes)
     proba = np.asarray(proba, dtype=float)
     if proba.ndim != 2 or proba.shape[1] != len(classes):
-        raise ValueError(f"proba must have one column per class of {classes.tolist()}; got "
-                         f"shape {proba.shape}.")
+        raise ValueError(
+            f"proba must have one column per class of {classes.tolist()}; got shape {proba.shape}."
+        )
     normal = resolve_normal(classes, normal_label)
     if normal not in classes.tolist():
-        raise ValueError(f"The normal class {normal!r} is not one of the classes "
-                         f"{classes.tolist()}; pass normal_label=<the normal class>.")
+        raise ValueError(
+            f"The normal class {normal!r} is not one of the classes "
+            f"{classes.tolist()}; pass normal_label=<the normal class>."
+        )
     if len(classes) == 2:
         k = 1 - classes.tolist().index(normal)  # the disease column
         disease = classes[k]
@@ -73,6 +76,10 @@ def clinical_scores(y_true, proba, classes, threshold=0.5, *, normal_label=None)
     kw = dict(average="clinical", labels=classes, normal_label=normal, zero_division=0.0)
     sens = sensitivity_score(y_true, pred, **kw)
     spec = specificity_score(y_true, pred, **kw)
-    return {"roc_auc": auc, "accuracy": float(accuracy_score(y_true, pred)),
-            "sensitivity": sens, "specificity": spec,
-            "balanced_accuracy": (sens + spec) / 2}
+    return {
+        "roc_auc": auc,
+        "accuracy": float(accuracy_score(y_true, pred)),
+        "sensitivity": sens,
+        "specificity": spec,
+        "balanced_accuracy": (sens + spec) / 2,
+    }

@@ -8,8 +8,14 @@ from sklearn.metrics import make_scorer
 
 from ._classification import sensitivity_score, specificity_score
 
-__all__ = ["SCORERS", "clinical_scoring", "get_scorer", "make_clinical_scorer",
-           "sensitivity_scorer", "specificity_scorer"]
+__all__ = [
+    "SCORERS",
+    "clinical_scoring",
+    "get_scorer",
+    "make_clinical_scorer",
+    "sensitivity_scorer",
+    "specificity_scorer",
+]
 
 _CLINICAL = {"sensitivity": sensitivity_score, "specificity": specificity_score}
 _DEPRECATED = {"sensitivity_macro": "sensitivity", "specificity_macro": "specificity"}
@@ -53,8 +59,9 @@ def make_clinical_scorer(name, *, normal_label=None):
     """
     if name not in _CLINICAL:
         raise ValueError(f"name must be one of {sorted(_CLINICAL)}; got {name!r}.")
-    return make_scorer(_CLINICAL[name], average="clinical", normal_label=normal_label,
-                       zero_division=0.0)
+    return make_scorer(
+        _CLINICAL[name], average="clinical", normal_label=normal_label, zero_division=0.0
+    )
 
 
 #: Scorer of the clinical sensitivity (:func:`make_clinical_scorer`), any number of classes.

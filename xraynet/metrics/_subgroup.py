@@ -20,8 +20,9 @@ def _group_columns(groups, n):
     if isinstance(groups, pd.DataFrame):
         frame = groups.reset_index(drop=True)
     elif isinstance(groups, pd.Series):
-        frame = groups.reset_index(drop=True).to_frame(groups.name if groups.name is not None
-                                                       else "group")
+        frame = groups.reset_index(drop=True).to_frame(
+            groups.name if groups.name is not None else "group"
+        )
     else:
         arr = np.asarray(groups, dtype=object)
         if arr.ndim == 2 and arr.shape[1] == 1:
@@ -172,9 +173,15 @@ def subgroup_report(
                 only = "disease" if n_pos else "normal"
                 undefined = "specificity" if n_pos else "sensitivity"
                 notes.append(f"single class (only {only}): no AUC or {undefined}")
-            ci, _ = _bootstrap_intervals(p, d, s, n_bootstraps=n_bootstraps,
-                                         confidence=confidence, random_state=seed,
-                                         both_classes=both)
+            ci, _ = _bootstrap_intervals(
+                p,
+                d,
+                s,
+                n_bootstraps=n_bootstraps,
+                confidence=confidence,
+                random_state=seed,
+                both_classes=both,
+            )
             values = {m: (float(point[m][0]), *ci[m]) for m in metrics}
         for m in metrics:
             out[m], out[f"{m}_low"], out[f"{m}_high"] = values[m]
@@ -188,8 +195,9 @@ def subgroup_report(
             mask = missing if level is MISSING else (~missing & (values == level))
             rows.append(row(mask))
             index.append((attribute, str(level)))
-    report = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index,
-                                                                names=["attribute", "subgroup"]))
+    report = pd.DataFrame(
+        rows, index=pd.MultiIndex.from_tuples(index, names=["attribute", "subgroup"])
+    )
     report.attrs.update(
         threshold=float(threshold),
         confidence=float(confidence),

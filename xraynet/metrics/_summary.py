@@ -41,7 +41,9 @@ def _binary_inputs(y_true, y_score, pos_label, normal_label=None):
     if y_true.ndim == 2 and y_true.shape[1] == 1:
         y_true = y_true.ravel()
     if y_true.ndim != 1 or y_true.shape[0] == 0:
-        raise ValueError(f"y_true must be a non-empty 1-D array of labels; got shape {y_true.shape}.")
+        raise ValueError(
+            f"y_true must be a non-empty 1-D array of labels; got shape {y_true.shape}."
+        )
     labels = np.unique(y_true)
     if len(labels) > 2:
         raise ValueError(
@@ -184,11 +186,18 @@ def classification_summary(
     point = _metrics(pos[None], pred[None], score[None])
     names = list(point)
     n = pos.shape[0]
-    intervals, n_valid = _bootstrap_intervals(pos, pred, score, n_bootstraps=n_bootstraps,
-                                              confidence=confidence, random_state=random_state)
+    intervals, n_valid = _bootstrap_intervals(
+        pos,
+        pred,
+        score,
+        n_bootstraps=n_bootstraps,
+        confidence=confidence,
+        random_state=random_state,
+    )
     rows = [(float(point[k][0]), *intervals[k]) for k in names]
-    summary = pd.DataFrame(rows, index=pd.Index(names, name="metric"),
-                           columns=["value", "ci_low", "ci_high"])
+    summary = pd.DataFrame(
+        rows, index=pd.Index(names, name="metric"), columns=["value", "ci_low", "ci_high"]
+    )
     if disease is None and (normal == 0 or target_names is not None):
         disease = 1  # numeric convention (or target_names by number): 1 = disease
     positive = "" if disease is None else str(disease)
@@ -210,8 +219,9 @@ def classification_summary(
     return summary
 
 
-def _bootstrap_intervals(pos, pred, score, *, n_bootstraps, confidence, random_state,
-                         both_classes=True):
+def _bootstrap_intervals(
+    pos, pred, score, *, n_bootstraps, confidence, random_state, both_classes=True
+):
     """Percentile bootstrap intervals of every metric of :func:`_metrics`.
 
     ``pos``, ``pred`` (bool) and ``score`` are 1-D. With ``both_classes``,
@@ -263,8 +273,7 @@ class OperatingPoint(NamedTuple):
     specificity: float
 
 
-def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=None,
-                              normal_label=None):
+def threshold_for_sensitivity(y_true, y_score, target=0.95, *, pos_label=None, normal_label=None):
     """Highest decision threshold whose sensitivity reaches ``target``.
 
     Choose the operating point on *validation* data, then deploy it (and

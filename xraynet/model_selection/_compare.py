@@ -73,6 +73,5 @@ def select_model(X, y, *, groups=None, **params):
     params["refit"] = True
     comparison = ModelComparison(**params).fit(X, y, groups=groups)
     if comparison.best_estimator_ is None:
-        raise RuntimeError("every model failed:\n"
-                           + comparison.leaderboard_["error"].to_string())
+        raise RuntimeError("every model failed:\n" + comparison.leaderboard_["error"].to_string())
     return comparison.best_estimator_

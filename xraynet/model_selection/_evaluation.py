@@ -60,8 +60,16 @@ def patient_holdout_split(X, y, groups=None, *, test_size=0.2, random_state=0):
     return X[tr], X[te], y[tr], y[te], *g
 
 
-def evaluate(estimator, X_test, y_test, *, threshold=None, target_names=None,
-             n_bootstraps=1000, random_state=0):
+def evaluate(
+    estimator,
+    X_test,
+    y_test,
+    *,
+    threshold=None,
+    target_names=None,
+    n_bootstraps=1000,
+    random_state=0,
+):
     """Score a fitted classifier on a labelled test set, with bootstrap intervals.
 
     Parameters
@@ -100,12 +108,21 @@ def evaluate(estimator, X_test, y_test, *, threshold=None, target_names=None,
     t = decision_threshold(estimator) if threshold is None else float(threshold)
     out = {"threshold": t, **clinical_scores(y_test, proba, classes, t)}
     if len(classes) == 2:
-        s = classification_summary(y_test, proba[:, 1], threshold=t, target_names=target_names,
-                                   pos_label=classes[1], n_bootstraps=n_bootstraps,
-                                   random_state=random_state)
+        s = classification_summary(
+            y_test,
+            proba[:, 1],
+            threshold=t,
+            target_names=target_names,
+            pos_label=classes[1],
+            n_bootstraps=n_bootstraps,
+            random_state=random_state,
+        )
         out.update({k: float(s.loc[k, "value"]) for k in s.index if k not in out})
-        out["ci95"] = {k: [float(s.loc[k, "ci_low"]), float(s.loc[k, "ci_high"])]
-                       for k in s.index if k not in ("TP", "FP", "TN", "FN")}
+        out["ci95"] = {
+            k: [float(s.loc[k, "ci_low"]), float(s.loc[k, "ci_high"])]
+            for k in s.index
+            if k not in ("TP", "FP", "TN", "FN")
+        }
     out["at_0.5"] = clinical_scores(y_test, proba, classes, 0.5)
     out["proba"] = proba
     return out

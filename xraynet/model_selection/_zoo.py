@@ -14,12 +14,12 @@ __all__ = ["available_models", "default_models", "describe_models", "shift_robus
 # ~13 s. Whole main job with these settings: 5.4 min; CV balanced accuracy
 # seed_cnn 0.971, resnet 0.951, mobilenetv2 0.883 (BN momentum 0.9 from scratch).
 _ZOO = {
-    "seed_cnn": ("CNNClassifier: the seed convolutional network, from scratch",
-                 (10, 1, 64, 1e-3)),
-    "resnet": ("ResNetClassifier: compact residual network, from scratch",
-               (5, 1, 64, 2e-3)),
-    "mobilenetv2": ("TransferClassifier: MobileNetV2 (alpha 0.35), weights=None (offline)",
-                    (4, 1, 32, 1e-3)),
+    "seed_cnn": ("CNNClassifier: the seed convolutional network, from scratch", (10, 1, 64, 1e-3)),
+    "resnet": ("ResNetClassifier: compact residual network, from scratch", (5, 1, 64, 2e-3)),
+    "mobilenetv2": (
+        "TransferClassifier: MobileNetV2 (alpha 0.35), weights=None (offline)",
+        (4, 1, 32, 1e-3),
+    ),
     "hog_svm": ("make_hog_svm(): HOG features + RBF SVM (calibrated probabilities)", None),
     "random_forest": ("make_random_forest('pixels'): random forest on raw pixels", None),
 }
@@ -71,9 +71,15 @@ def shift_robust_augmentation(random_state=None):
     """
     from xraynet.augmentation import Augmenter
 
-    return Augmenter(rotation_range=0, zoom_range=0.0, width_shift_range=0.0,
-                     height_shift_range=0.0, brightness_range=(0.7, 1.3),
-                     contrast_range=(0.7, 1.3), random_state=random_state)
+    return Augmenter(
+        rotation_range=0,
+        zoom_range=0.0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        brightness_range=(0.7, 1.3),
+        contrast_range=(0.7, 1.3),
+        random_state=random_state,
+    )
 
 
 def _keras_params(name, *, random_state, quick, epochs):
@@ -137,14 +143,18 @@ def default_models(*, image_size=28, random_state=0, quick=False, epochs=None):
         "seed_cnn": CNNClassifier(**_keras_params("seed_cnn", **kw)),
         "resnet": ResNetClassifier(**_keras_params("resnet", **kw)),
         "mobilenetv2": TransferClassifier(
-            backbone="mobilenetv2", weights=None, backbone_kwargs={"alpha": 0.35},
+            backbone="mobilenetv2",
+            weights=None,
+            backbone_kwargs={"alpha": 0.35},
             **_keras_params("mobilenetv2", **kw),
         ),
         "hog_svm": make_hog_svm(random_state=random_state, hog_params={"pixels_per_cell": cell}),
         # raw pixels beat HOG features for the forest on 28 px PneumoniaMNIST
         # (test AUC 0.943 vs 0.911, one fit on 3,488 images)
         "random_forest": make_random_forest(
-            features="pixels", n_estimators=50 if quick else 200, random_state=random_state,
+            features="pixels",
+            n_estimators=50 if quick else 200,
+            random_state=random_state,
             n_jobs=-1,
         ),
     }

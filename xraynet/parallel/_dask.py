@@ -41,8 +41,9 @@ def detect_gpus():
     if exe is None:
         return 0
     try:
-        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=20,
-                             check=False).stdout
+        out = subprocess.run(
+            [exe, "-L"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return 0
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
@@ -127,8 +128,10 @@ class TensorFlowWorkerPlugin(_WorkerPluginBase):
         self.clear_session = clear_session
 
     def __repr__(self):
-        return (f"{type(self).__name__}(n_threads={self.n_threads!r}, gpus={self.gpus!r}, "
-                f"memory_growth={self.memory_growth!r}, clear_session={self.clear_session!r})")
+        return (
+            f"{type(self).__name__}(n_threads={self.n_threads!r}, gpus={self.gpus!r}, "
+            f"memory_growth={self.memory_growth!r}, clear_session={self.clear_session!r})"
+        )
 
     def _gpu_ids(self):
         gpus = self.gpus
@@ -155,8 +158,9 @@ class TensorFlowWorkerPlugin(_WorkerPluginBase):
         else:
             # No GPU to share (or gpus=0): hide them only if asked explicitly.
             gpu = "cpu" if self.gpus is not None else None
-        settings = configure_tensorflow(n_threads=n_threads, gpu=gpu,
-                                        memory_growth=self.memory_growth)
+        settings = configure_tensorflow(
+            n_threads=n_threads, gpu=gpu, memory_growth=self.memory_growth
+        )
         settings["worker_index"] = index
         self.settings_ = settings
 

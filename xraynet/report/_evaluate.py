@@ -35,8 +35,20 @@ def _json_default(value):
     return value if not isinstance(value, (np.generic, np.ndarray)) else str(value)
 
 
-def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, stress=True,
-                   subgroups=None, random_state=0, provenance=None, n_bootstraps=1000):
+def evaluate_model(
+    model,
+    X,
+    y,
+    out_dir,
+    *,
+    target_names=None,
+    threshold=None,
+    stress=True,
+    subgroups=None,
+    random_state=0,
+    provenance=None,
+    n_bootstraps=1000,
+):
     """Score a fitted model on a new labelled set and write its results folder.
 
     External validation: the model is not refitted; it is scored on images
@@ -110,12 +122,22 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t = decision_threshold(model) if threshold is None else float(threshold)
-    rule = ("given by the user" if threshold is not None
-            else "stored with the model; 0.5 for a model without one")
+    rule = (
+        "given by the user"
+        if threshold is not None
+        else "stored with the model; 0.5 for a model without one"
+    )
     names = None if target_names is None else [str(n) for n in target_names]
     inner, X_arr = _decode_once(model, X)
-    result = evaluate(inner, X_arr, y, threshold=t, target_names=names,
-                      n_bootstraps=n_bootstraps, random_state=random_state)
+    result = evaluate(
+        inner,
+        X_arr,
+        y,
+        threshold=t,
+        target_names=names,
+        n_bootstraps=n_bootstraps,
+        random_state=random_state,
+    )
     proba = result.pop("proba")
     classes = np.asarray(model.classes_)
 
@@ -131,11 +153,19 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
         from xraynet.metrics import subgroup_report
 
         if len(classes) != 2:
-            raise ValueError("subgroups needs a binary model; this one has "
-                             f"{len(classes)} classes.")
-        sub = subgroup_report(y, proba, subgroups, threshold=t, n_bootstraps=n_bootstraps,
-                              random_state=random_state, pos_label=classes[1],
-                              normal_label=classes[0])
+            raise ValueError(
+                f"subgroups needs a binary model; this one has {len(classes)} classes."
+            )
+        sub = subgroup_report(
+            y,
+            proba,
+            subgroups,
+            threshold=t,
+            n_bootstraps=n_bootstraps,
+            random_state=random_state,
+            pos_label=classes[1],
+            normal_label=classes[0],
+        )
         sub.to_csv(out / "test_subgroups.csv")
 
     fields = dict(provenance or {})
@@ -156,17 +186,33 @@ def evaluate_model(model, X, y, out_dir, *, target_names=None, threshold=None, s
         w = csv.writer(f)
         w.writerow(["path" if paths is not None else "index", "true", "p_disease", "predicted"])
         for i in range(len(y)):
-            w.writerow([paths[i] if paths is not None else i, class_name(y[i], names),
-                        f"{p_disease[i]:.6f}", class_name(predicted[i], names)])
+            w.writerow(
+                [
+                    paths[i] if paths is not None else i,
+                    class_name(y[i], names),
+                    f"{p_disease[i]:.6f}",
+                    class_name(predicted[i], names),
+                ]
+            )
 
     metrics = {**result, "n_images": int(len(y)), "target_names": names, "provenance": record}
     if stress_df is not None:
         metrics["stress_summary"] = stress_summary(stress_df)
     (out / "metrics.json").write_text(
-        json.dumps(_plain(metrics), indent=2, default=_json_default) + "\n", encoding="utf-8")
-    write_report(out, estimator=inner, X_test=X_arr, y_test=y, y_score=proba,
-                 target_names=names, threshold=t, stress_results=stress_df,
-                 title="xraynet external validation", n_bootstraps=n_bootstraps,
-                 random_state=random_state)
+        json.dumps(_plain(metrics), indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
+    write_report(
+        out,
+        estimator=inner,
+        X_test=X_arr,
+        y_test=y,
+        y_score=proba,
+        target_names=names,
+        threshold=t,
+        stress_results=stress_df,
+        title="xraynet external validation",
+        n_bootstraps=n_bootstraps,
+        random_state=random_state,
+    )
     write_model_card(out, record, result, subgroups=sub)
     return metrics

@@ -53,8 +53,10 @@ def img_tag(png, alt):
 
 
 def figure_html(png, alt, caption, filename):
-    return (f"<figure>{img_tag(png, alt)}<figcaption>{esc(caption)} "
-            f"(also saved as <code>{esc(filename)}</code>)</figcaption></figure>")
+    return (
+        f"<figure>{img_tag(png, alt)}<figcaption>{esc(caption)} "
+        f"(also saved as <code>{esc(filename)}</code>)</figcaption></figure>"
+    )
 
 
 def not_available(reason):
@@ -111,8 +113,13 @@ def leaderboard_html(board):
             v = rec[c]
             if sd is not None:
                 s = rec[sd]
-                row.append("n/a" if _isnan(v) else
-                           f"{fmt_number(v)} ± {fmt_number(s)}" if not _isnan(s) else fmt_number(v))
+                row.append(
+                    "n/a"
+                    if _isnan(v)
+                    else f"{fmt_number(v)} ± {fmt_number(s)}"
+                    if not _isnan(s)
+                    else fmt_number(v)
+                )
             elif c in ("fit_time", "score_time") and not _isnan(v):
                 row.append(f"{float(v):.2f} s")
             else:
@@ -133,12 +140,11 @@ def _isnan(v):
 def page(title, meta, sections):
     """The whole document: ``sections`` is a list of (anchor, heading, body html)."""
     nav = " ".join(f'<a href="#{esc(a)}">{esc(h)}</a>' for a, h, _ in sections)
-    body = "".join(f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{b}</section>'
-                   for a, h, b in sections)
+    body = "".join(f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{b}</section>' for a, h, b in sections)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-        f"<h1>{esc(title)}</h1><p class=\"meta\">{meta}</p><nav>{nav}</nav>{body}"
+        f'<h1>{esc(title)}</h1><p class="meta">{meta}</p><nav>{nav}</nav>{body}'
         "</main></body></html>\n"
     )

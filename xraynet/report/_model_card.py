@@ -6,19 +6,32 @@ import numpy as np
 
 __all__ = ["write_model_card"]
 
-NOT_A_DEVICE = ("xraynet is research software. It is not a medical device and must not be used "
-                "for diagnosis or clinical decisions.")
+NOT_A_DEVICE = (
+    "xraynet is research software. It is not a medical device and must not be used "
+    "for diagnosis or clinical decisions."
+)
 
-_KERMANY = ("Kermany DS, Goldbaum M, Cai W, et al. Identifying Medical Diagnoses and Treatable "
-            "Diseases by Image-Based Deep Learning. Cell. 2018;172(5):1122-1131. "
-            "doi:10.1016/j.cell.2018.02.010")
-_MEDMNIST = ("Yang J, Shi R, Wei D, et al. MedMNIST v2 - A large-scale lightweight benchmark for "
-             "2D and 3D biomedical image classification. Scientific Data. 2023;10:41. "
-             "doi:10.1038/s41597-022-01721-8")
+_KERMANY = (
+    "Kermany DS, Goldbaum M, Cai W, et al. Identifying Medical Diagnoses and Treatable "
+    "Diseases by Image-Based Deep Learning. Cell. 2018;172(5):1122-1131. "
+    "doi:10.1016/j.cell.2018.02.010"
+)
+_MEDMNIST = (
+    "Yang J, Shi R, Wei D, et al. MedMNIST v2 - A large-scale lightweight benchmark for "
+    "2D and 3D biomedical image classification. Scientific Data. 2023;10:41. "
+    "doi:10.1038/s41597-022-01721-8"
+)
 
-_METRICS = (("roc_auc", "ROC AUC"), ("accuracy", "Accuracy"), ("sensitivity", "Sensitivity"),
-            ("specificity", "Specificity"), ("balanced_accuracy", "Balanced accuracy"),
-            ("ppv", "PPV (precision)"), ("npv", "NPV"), ("f1", "F1"))
+_METRICS = (
+    ("roc_auc", "ROC AUC"),
+    ("accuracy", "Accuracy"),
+    ("sensitivity", "Sensitivity"),
+    ("specificity", "Specificity"),
+    ("balanced_accuracy", "Balanced accuracy"),
+    ("ppv", "PPV (precision)"),
+    ("npv", "NPV"),
+    ("f1", "F1"),
+)
 
 
 def _datasets(record):
@@ -63,8 +76,10 @@ def _subgroup_table(subgroups):
 
     df = pd.DataFrame(subgroups)
     for col in [c for c in df.columns if f"{c}_low" in df.columns and f"{c}_high" in df.columns]:
-        df[col] = [v if _fmt(v) == "n/a" else f"{_fmt(v)} ({_fmt(lo)}–{_fmt(hi)})"
-                   for v, lo, hi in zip(df[col], df[f"{col}_low"], df[f"{col}_high"])]
+        df[col] = [
+            v if _fmt(v) == "n/a" else f"{_fmt(v)} ({_fmt(lo)}–{_fmt(hi)})"
+            for v, lo, hi in zip(df[col], df[f"{col}_low"], df[f"{col}_high"])
+        ]
         df = df.drop(columns=[f"{col}_low", f"{col}_high"])
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(["group", *cols]) + " |", "|" + "---|" * (len(cols) + 1)]
@@ -74,8 +89,9 @@ def _subgroup_table(subgroups):
     return "\n".join(lines)
 
 
-def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=None,
-                     intended_use=None):
+def write_model_card(
+    out_dir, record, metrics, *, subgroups=None, model_name=None, intended_use=None
+):
     """Write ``model_card.md``: a model card after the CLAIM and TRIPOD-AI headings.
 
     Sections: intended use, data, splits, model, decision threshold,
@@ -124,13 +140,18 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         "Bootstrap intervals reflect sampling of the test images, not shifts between sites.",
     ]
     if cites:
-        limitations.insert(0, "Paediatric, single centre (Guangzhou Women and Children's Medical "
-                              "Center): children aged 1-5 years; adult films and other sites "
-                              "were not represented.")
+        limitations.insert(
+            0,
+            "Paediatric, single centre (Guangzhou Women and Children's Medical "
+            "Center): children aged 1-5 years; adult films and other sites "
+            "were not represented.",
+        )
     external = record.get("task") == "external validation"
     if not record.get("patient_grouping") and not external:
-        limitations.append("Splits were not grouped by patient: images of one patient may be on "
-                           "both sides, which inflates the scores.")
+        limitations.append(
+            "Splits were not grouped by patient: images of one patient may be on "
+            "both sides, which inflates the scores."
+        )
     lines = [
         f"# Model card: {name}",
         "",
@@ -140,9 +161,12 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         "",
         "## Intended use",
         "",
-        intended_use or ("Research on the classification of chest radiographs "
-                         f"({' vs '.join(counts) or 'normal vs disease'}): benchmarking and "
-                         "method development. Not for clinical use."),
+        intended_use
+        or (
+            "Research on the classification of chest radiographs "
+            f"({' vs '.join(counts) or 'normal vs disease'}): benchmarking and "
+            "method development. Not for clinical use."
+        ),
         "",
         "## Data",
         "",
@@ -153,12 +177,15 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         "",
         "## Splits",
         "",
-        "- External validation: a saved model scored on this set, without refitting; "
-        "no split." if external else
-        f"- Grouped by patient: {'yes' if record.get('patient_grouping') else 'no'}",
+        "- External validation: a saved model scored on this set, without refitting; no split."
+        if external
+        else f"- Grouped by patient: {'yes' if record.get('patient_grouping') else 'no'}",
     ]
-    for key, label in (("cv", "Cross-validation folds"), ("n_train", "Training images"),
-                       ("n_test", "Test images")):
+    for key, label in (
+        ("cv", "Cross-validation folds"),
+        ("n_train", "Training images"),
+        ("n_test", "Test images"),
+    ):
         if record.get(key) is not None:
             lines.append(f"- {label}: {record[key]}")
     lines += [
@@ -179,7 +206,8 @@ def write_model_card(out_dir, record, metrics, *, subgroups=None, model_name=Non
         "",
         "## Subgroups",
         "",
-        _subgroup_table(subgroups) if subgroups is not None and len(subgroups)
+        _subgroup_table(subgroups)
+        if subgroups is not None and len(subgroups)
         else "No subgroup analysis was run.",
         "",
         "## Limitations",

@@ -11,8 +11,14 @@ __all__ = ["provenance_record"]
 
 #: Distributions whose versions change results; the first installed name of each tuple counts.
 _DEPENDENCIES = (
-    ("numpy",), ("scikit-learn",), ("tensorflow", "tensorflow-cpu"), ("keras",), ("scikeras",),
-    ("opencv-python-headless", "opencv-python"), ("pydicom",), ("skops",),
+    ("numpy",),
+    ("scikit-learn",),
+    ("tensorflow", "tensorflow-cpu"),
+    ("keras",),
+    ("scikeras",),
+    ("opencv-python-headless", "opencv-python"),
+    ("pydicom",),
+    ("skops",),
 )
 
 
@@ -43,9 +49,20 @@ def _plain(value):
     return value
 
 
-def provenance_record(*, command=None, random_state=None, data_source=None, y=None,
-                      target_names=None, groups=None, models=None, selection_rule=None,
-                      threshold=None, threshold_rule=None, extra=None):
+def provenance_record(
+    *,
+    command=None,
+    random_state=None,
+    data_source=None,
+    y=None,
+    target_names=None,
+    groups=None,
+    models=None,
+    selection_rule=None,
+    threshold=None,
+    threshold_rule=None,
+    extra=None,
+):
     """The provenance of a result: command, versions, seed, data, models and threshold.
 
     Written into ``metrics.json`` and the model card so that a reader can
@@ -101,7 +118,11 @@ def provenance_record(*, command=None, random_state=None, data_source=None, y=No
         names = list(target_names) if target_names is not None else None
 
         def _name(label):
-            if names is not None and isinstance(label, (int, np.integer)) and 0 <= label < len(names):
+            if (
+                names is not None
+                and isinstance(label, (int, np.integer))
+                and 0 <= label < len(names)
+            ):
                 return str(names[label])
             return str(label)
 
@@ -118,8 +139,11 @@ def provenance_record(*, command=None, random_state=None, data_source=None, y=No
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "random_state": _plain(random_state),
-        "data": {"source": None if data_source is None else str(data_source),
-                 "n_images": n_images, "counts": counts},
+        "data": {
+            "source": None if data_source is None else str(data_source),
+            "n_images": n_images,
+            "counts": counts,
+        },
         "patient_grouping": grouping,
         "n_patients": n_patients,
         "models": None if models is None else [str(m) for m in models],

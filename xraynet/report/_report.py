@@ -5,10 +5,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
-from xraynet.metrics import classification_summary
 from sklearn.utils.validation import check_is_fitted
 
+from xraynet.metrics import classification_summary
 from xraynet.utils import check_image_array, class_name, decision_threshold, final_estimator
 from xraynet.utils._estimators import is_keras_estimator
 
@@ -53,7 +52,9 @@ def _is_keras(estimator):
 def _scores(estimator, X_test, y_score, y_test, target_names):
     """Test-set scores as a dict, or None when there is nothing to score."""
     y = np.asarray(y_test).ravel()
-    classes = getattr(final_estimator(estimator), "classes_", None) if estimator is not None else None
+    classes = (
+        getattr(final_estimator(estimator), "classes_", None) if estimator is not None else None
+    )
     if y_score is None:
         if estimator is None or X_test is None:
             return None
@@ -79,10 +80,20 @@ def _scores(estimator, X_test, y_score, y_test, target_names):
         y_bin = (y != classes[0]).astype(int)
         positive = "any disease"
         negative = class_name(classes[0], target_names)
-        note = (f"{proba.shape[1]} classes: the metrics below are for any disease versus "
-                f"{class_name(classes[0], target_names)} (disease score = 1 - P(normal)).")
-    return {"y_bin": y_bin, "score": score, "proba": proba, "classes": classes, "pos": pos,
-            "positive": positive, "negative": negative, "note": note}
+        note = (
+            f"{proba.shape[1]} classes: the metrics below are for any disease versus "
+            f"{class_name(classes[0], target_names)} (disease score = 1 - P(normal))."
+        )
+    return {
+        "y_bin": y_bin,
+        "score": score,
+        "proba": proba,
+        "classes": classes,
+        "pos": pos,
+        "positive": positive,
+        "negative": negative,
+        "note": note,
+    }
 
 
 def _save(out_dir, name, fig, alt, caption):
@@ -107,32 +118,55 @@ def _stress_section(out_dir, results):
     from xraynet.robustness import StressTestDisplay, stress_summary
 
     disp = StressTestDisplay.from_results(results)
-    fig = _save(out_dir, "stress_test", disp.figure_, "stress test",
-                "ROC AUC and specificity of the model on the test images under simulated "
-                "acquisition shifts, by severity; dashed: the clean images.")
+    fig = _save(
+        out_dir,
+        "stress_test",
+        disp.figure_,
+        "stress test",
+        "ROC AUC and specificity of the model on the test images under simulated "
+        "acquisition shifts, by severity; dashed: the clean images.",
+    )
     s = stress_summary(results)
-    text = (f"<p>Clean ROC AUC {fmt_number(s['clean_roc_auc'])}; mean under shift "
-            f"{fmt_number(s['shifted_roc_auc'])}, worst {fmt_number(s['worst_roc_auc'])} "
-            f"({esc(s['worst_auc_shift'])}). Worst specificity {fmt_number(s['worst_specificity'])}"
-            f" ({esc(s['worst_specificity_shift'])}), worst sensitivity "
-            f"{fmt_number(s['worst_sensitivity'])} ({esc(s['worst_sensitivity_shift'])}), at "
-            f"threshold {fmt_number(results.attrs.get('threshold', float('nan')))}.</p>")
+    text = (
+        f"<p>Clean ROC AUC {fmt_number(s['clean_roc_auc'])}; mean under shift "
+        f"{fmt_number(s['shifted_roc_auc'])}, worst {fmt_number(s['worst_roc_auc'])} "
+        f"({esc(s['worst_auc_shift'])}). Worst specificity {fmt_number(s['worst_specificity'])}"
+        f" ({esc(s['worst_specificity_shift'])}), worst sensitivity "
+        f"{fmt_number(s['worst_sensitivity'])} ({esc(s['worst_sensitivity_shift'])}), at "
+        f"threshold {fmt_number(results.attrs.get('threshold', float('nan')))}.</p>"
+    )
     shifted = results[results["severity"] > 0]
-    pivot = shifted.pivot_table(index="shift", columns="severity",
-                                values=["roc_auc", "specificity"], sort=False)
+    pivot = shifted.pivot_table(
+        index="shift", columns="severity", values=["roc_auc", "specificity"], sort=False
+    )
     header = ["shift"] + [f"{m.replace('roc_auc', 'AUC')} s{sev}" for m, sev in pivot.columns]
     rows = [[str(i)] + [fmt_number(v) for v in rec] for i, rec in pivot.iterrows()]
-    note = ("<p class=\"note\">The shifts are simulated (exposure, contrast, gamma, blur, noise, "
-            "JPEG re-compression, lower resolution, rotation, collimation): they show how "
-            "fragile the operating point is, not how the model does on another hospital's "
-            "films, which only an external test set can show.</p>")
+    note = (
+        '<p class="note">The shifts are simulated (exposure, contrast, gamma, blur, noise, '
+        "JPEG re-compression, lower resolution, rotation, collimation): they show how "
+        "fragile the operating point is, not how the model does on another hospital's "
+        "films, which only an external test set can show.</p>"
+    )
     return fig + text + table_html(header, rows) + note
 
 
-def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, X_test=None,
-                 y_test=None, target_names=None, y_score=None, title="xraynet report",
-                 threshold=None, stress_results=None, n_bootstraps=1000, n_gradcam=4,
-                 random_state=0):
+def write_report(
+    out_dir,
+    comparison=None,
+    *,
+    leaderboard=None,
+    estimator=None,
+    X_test=None,
+    y_test=None,
+    target_names=None,
+    y_score=None,
+    title="xraynet report",
+    threshold=None,
+    stress_results=None,
+    n_bootstraps=1000,
+    n_gradcam=4,
+    random_state=0,
+):
     """Write a self-contained ``report.html`` about a model comparison and its winner.
 
     Figures are embedded in the page as base64 PNGs and also written as
@@ -224,13 +258,13 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
             leaderboard = leaderboard.copy()
             leaderboard.attrs["best_model_name_"] = best_name
         body = leaderboard_html(leaderboard)
-        body += "<p class=\"note\">Cross-validated scores on the training data"
+        body += '<p class="note">Cross-validated scores on the training data'
         body += f", sorted by {esc(primary)}" if primary else ""
         body += "; the highlighted row is the selected model.</p>"
         if "error" in leaderboard.columns:
             failed = leaderboard.index[leaderboard["error"].astype(str).str.len() > 0].tolist()
             if failed:
-                body += f"<p class=\"note\">Failed: {esc(', '.join(map(str, failed)))}.</p>"
+                body += f'<p class="note">Failed: {esc(", ".join(map(str, failed)))}.</p>'
     else:
         body = not_available("No leaderboard was given.")
     sections.append(("leaderboard", "Model comparison", body))
@@ -243,8 +277,10 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
             images = None
     scored = None
     if y_test is not None:
-        scored = _safe("Scoring the test set",
-                       lambda: _scores(estimator, X_test, y_score, y_test, target_names))
+        scored = _safe(
+            "Scoring the test set",
+            lambda: _scores(estimator, X_test, y_score, y_test, target_names),
+        )
         if isinstance(scored, str):
             sections.append(("metrics", "Test-set performance", scored))
             scored = None
@@ -258,7 +294,10 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
 
         def metrics_section():
             summary = classification_summary(
-                y_bin, score, threshold=threshold, n_bootstraps=n_bootstraps,
+                y_bin,
+                score,
+                threshold=threshold,
+                n_bootstraps=n_bootstraps,
                 random_state=random_state,
             )
             summary.to_csv(out_dir / "test_metrics.csv")
@@ -269,39 +308,59 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
                 if key in ("TP", "FP", "TN", "FN"):
                     rows.append([labels[key], str(int(rec["value"])), ""])
                 else:
-                    ci = ("" if np.isnan(rec["ci_low"]) else
-                          f"{fmt_number(rec['ci_low'])} – {fmt_number(rec['ci_high'])}")
+                    ci = (
+                        ""
+                        if np.isnan(rec["ci_low"])
+                        else f"{fmt_number(rec['ci_low'])} – {fmt_number(rec['ci_high'])}"
+                    )
                     rows.append([labels[key], fmt_number(rec["value"]), ci])
+
             def key(k):
                 rec = summary.loc[k]
-                ci = ("" if np.isnan(rec["ci_low"]) else
-                      f" ({fmt_number(rec['ci_low'])}–{fmt_number(rec['ci_high'])})")
+                ci = (
+                    ""
+                    if np.isnan(rec["ci_low"])
+                    else f" ({fmt_number(rec['ci_low'])}–{fmt_number(rec['ci_high'])})"
+                )
                 return f"<b>{fmt_number(rec['value'])}</b>{ci}"
 
-            text = (f"<p class=\"headline\">ROC AUC {key('roc_auc')} · sensitivity "
-                    f"{key('sensitivity')} · specificity {key('specificity')} · accuracy "
-                    f"{key('accuracy')}</p>")
-            text += (f"<p>{esc(name)} on {len(y_bin)} held-out test images "
-                     f"({int(y_bin.sum())} {esc(positive)}, "
-                     f"{int(len(y_bin) - y_bin.sum())} {esc(negative)}). "
-                     f"Positive class: {esc(positive)}; an image is called positive when its "
-                     f"probability is ≥ {threshold:g}.</p>")
+            text = (
+                f'<p class="headline">ROC AUC {key("roc_auc")} · sensitivity '
+                f"{key('sensitivity')} · specificity {key('specificity')} · accuracy "
+                f"{key('accuracy')}</p>"
+            )
+            text += (
+                f"<p>{esc(name)} on {len(y_bin)} held-out test images "
+                f"({int(y_bin.sum())} {esc(positive)}, "
+                f"{int(len(y_bin) - y_bin.sum())} {esc(negative)}). "
+                f"Positive class: {esc(positive)}; an image is called positive when its "
+                f"probability is ≥ {threshold:g}.</p>"
+            )
             if note:
-                text += f"<p class=\"note\">{esc(note)}</p>"
+                text += f'<p class="note">{esc(note)}</p>'
             text += table_html(["metric", "value", f"{pct}% CI"], rows)
-            text += (f"<p class=\"note\">Intervals: percentile bootstrap over "
-                     f"{summary.attrs['n_bootstraps']} resamples of the test images. "
-                     "Also saved as <code>test_metrics.csv</code>.</p>")
+            text += (
+                f'<p class="note">Intervals: percentile bootstrap over '
+                f"{summary.attrs['n_bootstraps']} resamples of the test images. "
+                "Also saved as <code>test_metrics.csv</code>.</p>"
+            )
             return text
 
         sections.append(("metrics", "Test-set performance", _safe("Metrics", metrics_section)))
 
         def roc_section():
-            disp = RocCurvesDisplay.from_predictions({name: (y_bin, score)},
-                                                     operating_threshold=threshold,
-                                                     title=f"ROC curve on the test set: {name}")
-            return _save(out_dir, "roc_curve", disp.figure_, "ROC curve",
-                         f"ROC curve; the dot marks the operating point at threshold {threshold:g}.")
+            disp = RocCurvesDisplay.from_predictions(
+                {name: (y_bin, score)},
+                operating_threshold=threshold,
+                title=f"ROC curve on the test set: {name}",
+            )
+            return _save(
+                out_dir,
+                "roc_curve",
+                disp.figure_,
+                "ROC curve",
+                f"ROC curve; the dot marks the operating point at threshold {threshold:g}.",
+            )
 
         sections.append(("roc", "ROC curve", _safe("ROC curve", roc_section)))
 
@@ -311,46 +370,81 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
             else:
                 y_pred = classes[np.argmax(proba, axis=1)]
             disp = ConfusionMatrixDisplay.from_predictions(
-                y_test_arr, y_pred, target_names=target_names,
-                title=f"Confusion matrix on the test set: {name}")
-            return _save(out_dir, "confusion_matrix", disp.figure_, "confusion matrix",
-                         "Counts, and the share of each true class (rows).")
+                y_test_arr,
+                y_pred,
+                target_names=target_names,
+                title=f"Confusion matrix on the test set: {name}",
+            )
+            return _save(
+                out_dir,
+                "confusion_matrix",
+                disp.figure_,
+                "confusion matrix",
+                "Counts, and the share of each true class (rows).",
+            )
 
         sections.append(("confusion", "Confusion matrix", _safe("Confusion matrix", cm_section)))
     else:
-        sections.append(("metrics", "Test-set performance", not_available(
-            "No test data given (estimator or y_score, and y_test, are needed).")))
+        sections.append(
+            (
+                "metrics",
+                "Test-set performance",
+                not_available("No test data given (estimator or y_score, and y_test, are needed)."),
+            )
+        )
 
     # -- training curves
-    history = getattr(final_estimator(estimator), "history_", None) if estimator is not None else None
+    history = (
+        getattr(final_estimator(estimator), "history_", None) if estimator is not None else None
+    )
     if history:
+
         def history_section():
-            disp = TrainingHistoryDisplay.from_estimator(estimator,
-                                                         title=f"Training history: {name}")
-            return _save(out_dir, "training_history", disp.figure_, "training curves",
-                         "Accuracy and loss per epoch; dotted lines: learning-rate reductions.")
+            disp = TrainingHistoryDisplay.from_estimator(
+                estimator, title=f"Training history: {name}"
+            )
+            return _save(
+                out_dir,
+                "training_history",
+                disp.figure_,
+                "training curves",
+                "Accuracy and loss per epoch; dotted lines: learning-rate reductions.",
+            )
 
         body = _safe("Training curves", history_section)
     else:
-        body = not_available(f"Training curves: not available for this model ({name}); only "
-                             "the Keras networks record a per-epoch history.")
+        body = not_available(
+            f"Training curves: not available for this model ({name}); only "
+            "the Keras networks record a per-epoch history."
+        )
     sections.append(("training", "Training curves", body))
 
     # -- predictions and Grad-CAM
     if scored is not None and images is not None and len(images) == len(y_test_arr):
         proba, classes = scored["proba"], scored["classes"]
-        y_idx = np.searchsorted(classes, y_test_arr) if np.all(np.isin(y_test_arr, classes)) else None
+        y_idx = (
+            np.searchsorted(classes, y_test_arr) if np.all(np.isin(y_test_arr, classes)) else None
+        )
 
         def grid_section():
             disp = PredictionGridDisplay.from_predictions(images, y_idx, proba, target_names)
-            return _save(out_dir, "predictions", disp.figure_, "prediction examples",
-                         "The most confident mistakes and correct calls on the test set.")
+            return _save(
+                out_dir,
+                "predictions",
+                disp.figure_,
+                "prediction examples",
+                "The most confident mistakes and correct calls on the test set.",
+            )
 
-        body = (_safe("Prediction examples", grid_section) if y_idx is not None else
-                not_available("Prediction examples: test labels do not match the model classes."))
+        body = (
+            _safe("Prediction examples", grid_section)
+            if y_idx is not None
+            else not_available("Prediction examples: test labels do not match the model classes.")
+        )
         sections.append(("predictions", "Prediction examples", body))
 
         if estimator is not None and _is_keras(estimator) and y_idx is not None:
+
             def gradcam_section():
                 pred = proba.argmax(axis=1)
                 conf = proba.max(axis=1)
@@ -360,32 +454,52 @@ def write_report(out_dir, comparison=None, *, leaderboard=None, estimator=None, 
                 right = right[np.argsort(-conf[right], kind="stable")][:n_gradcam]
                 idx = np.r_[wrong, right].astype(int)
                 disp = GradCAMDisplay.from_estimator(
-                    _explained(estimator), images[idx], y_test_arr[idx], target_names,
+                    _explained(estimator),
+                    images[idx],
+                    y_test_arr[idx],
+                    target_names,
                     title=f"Grad-CAM: {len(wrong)} most confident mistakes, then "
-                          f"{len(right)} correct calls")
-                return _save(out_dir, "gradcam", disp.figure_, "Grad-CAM",
-                             "Each X-ray and the regions that drove the predicted class "
-                             "(red = strongest evidence). Captions in red: wrong prediction.")
+                    f"{len(right)} correct calls",
+                )
+                return _save(
+                    out_dir,
+                    "gradcam",
+                    disp.figure_,
+                    "Grad-CAM",
+                    "Each X-ray and the regions that drove the predicted class "
+                    "(red = strongest evidence). Captions in red: wrong prediction.",
+                )
 
             body = _safe("Grad-CAM", gradcam_section)
         else:
-            body = not_available(f"Grad-CAM: not available for this model ({name}); it needs a "
-                                 "convolutional Keras network (CNNClassifier, ResNetClassifier, "
-                                 "TransferClassifier).")
+            body = not_available(
+                f"Grad-CAM: not available for this model ({name}); it needs a "
+                "convolutional Keras network (CNNClassifier, ResNetClassifier, "
+                "TransferClassifier)."
+            )
         sections.append(("gradcam", "Grad-CAM", body))
     else:
-        reason = ("no test images given" if images is None
-                  else "no test labels or predictions")
-        sections.append(("predictions", "Prediction examples",
-                         not_available(f"Prediction examples and Grad-CAM: {reason}.")))
+        reason = "no test images given" if images is None else "no test labels or predictions"
+        sections.append(
+            (
+                "predictions",
+                "Prediction examples",
+                not_available(f"Prediction examples and Grad-CAM: {reason}."),
+            )
+        )
 
     if stress_results is not None:
-        sections.append(("robustness", "Robustness to acquisition shift",
-                         _safe("Robustness", lambda: _stress_section(out_dir, stress_results))))
+        sections.append(
+            (
+                "robustness",
+                "Robustness to acquisition shift",
+                _safe("Robustness", lambda: _stress_section(out_dir, stress_results)),
+            )
+        )
 
     from xraynet import __version__
 
-    when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"Model: <b>{esc(name)}</b> · generated {esc(when)} by xraynet {esc(__version__)}"
     if target_names:
         meta += f" · classes: {esc(', '.join(target_names))}"

@@ -10,5 +10,12 @@ from ._display import StressTestDisplay
 from ._shifts import SHIFTS, apply_shift, available_shifts
 from ._stress import robust_score, stress_summary, stress_test
 
-__all__ = ["SHIFTS", "StressTestDisplay", "apply_shift", "available_shifts", "robust_score",
-           "stress_summary", "stress_test"]
+__all__ = [
+    "SHIFTS",
+    "StressTestDisplay",
+    "apply_shift",
+    "available_shifts",
+    "robust_score",
+    "stress_summary",
+    "stress_test",
+]

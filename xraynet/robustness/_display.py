@@ -43,8 +43,7 @@ class StressTestDisplay:
         self.results = results
 
     @classmethod
-    def from_results(cls, results, *, metrics=("roc_auc", "specificity"), axes=None,
-                     title=None):
+    def from_results(cls, results, *, metrics=("roc_auc", "specificity"), axes=None, title=None):
         """Plot a :func:`stress_test` table.
 
         Parameters
@@ -62,8 +61,17 @@ class StressTestDisplay:
         return cls(results).plot(metrics=metrics, axes=axes, title=title)
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, metrics=("roc_auc", "specificity"), axes=None,
-                       title=None, **stress_kwargs):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        metrics=("roc_auc", "specificity"),
+        axes=None,
+        title=None,
+        **stress_kwargs,
+    ):
         """Run :func:`stress_test` on a fitted classifier and plot it.
 
         Parameters
@@ -83,8 +91,9 @@ class StressTestDisplay:
         """
         from ._stress import stress_test
 
-        return cls.from_results(stress_test(estimator, X, y, **stress_kwargs),
-                                metrics=metrics, axes=axes, title=title)
+        return cls.from_results(
+            stress_test(estimator, X, y, **stress_kwargs), metrics=metrics, axes=axes, title=title
+        )
 
     def plot(self, *, metrics=("roc_auc", "specificity"), axes=None, title=None):
         """Draw the panels.
@@ -111,14 +120,16 @@ class StressTestDisplay:
         if missing:
             raise ValueError(f"results have no column(s) {missing}; columns: {list(df.columns)}.")
         if axes is None:
-            fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.4),
-                                     squeeze=False)
+            fig, axes = plt.subplots(
+                1, len(metrics), figsize=(5.2 * len(metrics), 4.4), squeeze=False
+            )
             axes = list(axes[0])
         else:
             axes = list(np.ravel(np.asarray(axes, dtype=object)))
             if len(axes) != len(metrics):
-                raise ValueError(f"axes must hold one Axes per metric ({len(metrics)}); "
-                                 f"got {len(axes)}.")
+                raise ValueError(
+                    f"axes must hold one Axes per metric ({len(metrics)}); got {len(axes)}."
+                )
             fig = axes[0].figure
         clean = df[df["severity"] == 0]
         shifted = df[df["severity"] > 0]
@@ -126,18 +137,25 @@ class StressTestDisplay:
         for ax, metric in zip(axes, metrics):
             for i, name in enumerate(names):
                 part = shifted[shifted["shift"] == name].sort_values("severity")
-                ax.plot(part["severity"], part[metric], marker=_MARKERS[i % len(_MARKERS)],
-                        color=PALETTE[i % len(PALETTE)], lw=1.5, ms=5, label=name)
+                ax.plot(
+                    part["severity"],
+                    part[metric],
+                    marker=_MARKERS[i % len(_MARKERS)],
+                    color=PALETTE[i % len(PALETTE)],
+                    lw=1.5,
+                    ms=5,
+                    label=name,
+                )
             if len(clean):
-                ax.axhline(float(clean[metric].mean()), color="0.3", ls="--", lw=1.2,
-                           label="clean")
+                ax.axhline(float(clean[metric].mean()), color="0.3", ls="--", lw=1.2, label="clean")
             ax.set_xlabel("shift severity", fontsize=LABEL_SIZE)
             ax.set_ylabel(metric.replace("_", " "), fontsize=LABEL_SIZE)
             ax.set_xticks(sorted(shifted["severity"].unique()))
             ax.tick_params(labelsize=TICK_SIZE)
             ax.grid(alpha=0.3)
-        axes[-1].legend(fontsize=SMALL_SIZE, loc="center left", bbox_to_anchor=(1.02, 0.5),
-                        frameon=False)
+        axes[-1].legend(
+            fontsize=SMALL_SIZE, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False
+        )
         fig.suptitle(title or "Robustness to simulated acquisition shift", fontsize=TITLE_SIZE)
         fig.tight_layout()
         self.axes_, self.ax_, self.figure_ = axes, axes[0], fig

@@ -24,6 +24,7 @@ def _lut(X, table):
 def _brightness(factors):
     def shift(X, severity, rng):
         return _lut(X, np.arange(256) * factors[severity - 1])
+
     return shift
 
 
@@ -32,12 +33,14 @@ def _contrast(factors):
         c = factors[severity - 1]
         mean = X.reshape(len(X), -1).mean(axis=1).reshape(-1, 1, 1, 1)
         return np.clip(np.rint(mean + c * (X.astype(np.float32) - mean)), 0, 255).astype(np.uint8)
+
     return shift
 
 
 def _gamma(gammas):
     def shift(X, severity, rng):
         return _lut(X, 255.0 * (np.arange(256) / 255.0) ** gammas[severity - 1])
+
     return shift
 
 
@@ -69,11 +72,13 @@ def _jpeg(X, severity, rng):
         color = img.ndim == 3 and img.shape[2] == 3
         # xraynet images are RGB, OpenCV encodes BGR: convert so that the chroma
         # channels (subsampled, quantised harder) are the real ones
-        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR) if color else img,
-                               params)
+        ok, buf = cv2.imencode(
+            ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR) if color else img, params
+        )
         if not color:
             return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
         return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
     return _per_image(X, recode)
 
 
@@ -81,9 +86,14 @@ def _resample(X, severity, rng):
     factor = (2, 3, 4, 6, 8)[severity - 1]
     h, w = X.shape[1:3]
     small = (max(1, w // factor), max(1, h // factor))
-    return _per_image(X, lambda img: cv2.resize(
-        cv2.resize(img, small, interpolation=cv2.INTER_AREA), (w, h),
-        interpolation=cv2.INTER_LINEAR))
+    return _per_image(
+        X,
+        lambda img: cv2.resize(
+            cv2.resize(img, small, interpolation=cv2.INTER_AREA),
+            (w, h),
+            interpolation=cv2.INTER_LINEAR,
+        ),
+    )
 
 
 def _warp(X, angles, scales):
@@ -91,8 +101,9 @@ def _warp(X, angles, scales):
     out = np.empty_like(X)
     for i, img in enumerate(X):
         m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(angles[i]), float(scales[i]))
-        res = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        res = cv2.warpAffine(
+            img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
         out[i] = res.reshape(X.shape[1:])
     return out
 
@@ -147,8 +158,11 @@ def check_shift(name, severity):
     """Validate a shift name and severity; return the shift function."""
     if not isinstance(name, str) or name not in SHIFTS:
         raise ValueError(f"unknown shift {name!r}; choose from {', '.join(SHIFTS)}.")
-    if (not isinstance(severity, (int, np.integer)) or isinstance(severity, bool)
-            or not 0 <= severity <= _MAX_SEVERITY):
+    if (
+        not isinstance(severity, (int, np.integer))
+        or isinstance(severity, bool)
+        or not 0 <= severity <= _MAX_SEVERITY
+    ):
         raise ValueError(f"severity must be an int from 0 to {_MAX_SEVERITY}; got {severity!r}.")
     return SHIFTS[name]
 

@@ -55,7 +55,7 @@ def test_kermany_train_folder(kermany_dir):
     assert data.target_names.tolist() == ["NORMAL", "PNEUMONIA"]
     assert np.bincount(data.target).tolist() == [1341, 3875]
     assert data.target.dtype.kind == "i"
-    assert all(Path(f).is_file() for f in data.filenames[:: 500])
+    assert all(Path(f).is_file() for f in data.filenames[::500])
     # deterministic order: class order, then file name
     assert data.filenames.tolist() == load_image_folder(kermany_dir).filenames.tolist()
     names = [Path(f).name for f in data.filenames]
@@ -121,8 +121,11 @@ def test_no_normal_class_sorted_and_explicit_orders(tmp_path):
 
 def test_two_normal_classes_is_ambiguous(tmp_path):
     _tree(tmp_path, {"normal": ["1.png"], "healthy": ["2.png"], "covid": ["3.png"]})
-    with pytest.raises(ValueError, match=r"2 of .* look normal \('healthy', 'normal'\).*"
-                                         "normal_class="):
+    with pytest.raises(
+        ValueError,
+        match=r"2 of .* look normal \('healthy', 'normal'\).*"
+        "normal_class=",
+    ):
         load_image_folder(tmp_path)
 
 
@@ -131,7 +134,12 @@ def test_hidden_files_ignored_non_images_warned(tmp_path):
         tmp_path,
         {
             "NORMAL": ["IM-0001-0001.png", ".DS_Store", "Thumbs.db", "._IM-0001-0001.png"],
-            "PNEUMONIA": ["person1_virus_1.png", "notes.txt", "labels.csv", "person2_bacteria_2.PNG"],
+            "PNEUMONIA": [
+                "person1_virus_1.png",
+                "notes.txt",
+                "labels.csv",
+                "person2_bacteria_2.PNG",
+            ],
             ".ipynb_checkpoints": ["x.png"],
         },
     )
@@ -219,7 +227,9 @@ def test_check_files_skips_unreadable(tmp_path, kermany_dir):
     (tmp_path / "NORMAL" / "IM-9999-0001.png").write_bytes(b"")
 
     assert len(load_image_folder(tmp_path).filenames) == 8
-    with pytest.warns(UserWarning, match=r"Skipped 2 unreadable.*IM-9999-0001\.png.*person9_virus_9"):
+    with pytest.warns(
+        UserWarning, match=r"Skipped 2 unreadable.*IM-9999-0001\.png.*person9_virus_9"
+    ):
         data = load_image_folder(tmp_path, check_files=True)
     assert len(data.filenames) == 6
     assert np.bincount(data.target).tolist() == [3, 3]

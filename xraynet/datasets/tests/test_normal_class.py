@@ -15,27 +15,57 @@ def _tree(root, spec):
     for cls, n in spec.items():
         (root / cls).mkdir(parents=True, exist_ok=True)
         for i in range(n):
-            assert cv2.imwrite(str(root / cls / f"{cls}_{i}.png"),
-                               np.full((8, 8), 10 * i, np.uint8))
+            assert cv2.imwrite(
+                str(root / cls / f"{cls}_{i}.png"), np.full((8, 8), 10 * i, np.uint8)
+            )
     return root
 
 
-@pytest.mark.parametrize("name", ["normal", "NORMAL", "Healthy", "healthy_controls",
-                                  "Healthy Controls", "control", "Controls", "negative",
-                                  "No Finding", "no_finding", "no-findings", "Normal/Healthy"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "normal",
+        "NORMAL",
+        "Healthy",
+        "healthy_controls",
+        "Healthy Controls",
+        "control",
+        "Controls",
+        "negative",
+        "No Finding",
+        "no_finding",
+        "no-findings",
+        "Normal/Healthy",
+    ],
+)
 def test_recognised_normal_names(name):
     assert is_normal_name(name)
 
 
-@pytest.mark.parametrize("name", ["abnormal", "not_normal", "covid", "covid_negative",
-                                  "normal2", "Pneumonia", "finding", "no", "", "nofinding", 0])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "abnormal",
+        "not_normal",
+        "covid",
+        "covid_negative",
+        "normal2",
+        "Pneumonia",
+        "finding",
+        "no",
+        "",
+        "nofinding",
+        0,
+    ],
+)
 def test_not_normal_names(name):
     assert not is_normal_name(name)
 
 
 def test_normal_names_documented():
     assert {"normal", "healthy", "negative", "control", "controls", "no finding"} <= set(
-        NORMAL_NAMES)
+        NORMAL_NAMES
+    )
 
 
 def test_healthy_controls_is_normal_not_the_alphabetically_first(tmp_path):
@@ -76,7 +106,11 @@ def test_normal_class_named_by_the_user(tmp_path):
     # the user's choice wins over the recognition rule
     _tree(tmp_path, {"normal": 1})
     assert load_image_folder(tmp_path, normal_class="ctrl").target_names.tolist() == [
-        "ctrl", "covid", "normal", "pneumonia"]
+        "ctrl",
+        "covid",
+        "normal",
+        "pneumonia",
+    ]
     with pytest.raises(ValueError, match=r"normal_class='healthy' is not one of"):
         load_image_folder(tmp_path, normal_class="healthy")
     with pytest.raises(TypeError, match="normal_class"):
@@ -103,8 +137,11 @@ def test_classes_must_put_the_normal_class_first(tmp_path):
 def test_subtypes_with_a_named_normal_folder(tmp_path):
     (tmp_path / "kids_ok").mkdir()
     (tmp_path / "sick").mkdir()
-    for folder, name in [("kids_ok", "IM-0001-0001"), ("sick", "person1_virus_1"),
-                         ("sick", "person2_bacteria_3")]:
+    for folder, name in [
+        ("kids_ok", "IM-0001-0001"),
+        ("sick", "person1_virus_1"),
+        ("sick", "person2_bacteria_3"),
+    ]:
         assert cv2.imwrite(str(tmp_path / folder / f"{name}.png"), np.zeros((8, 8), np.uint8))
     data = load_image_folder(tmp_path, normal_class="kids_ok", subtype_from_filename=True)
     assert data.target_names.tolist() == ["NORMAL", "BACTERIA", "VIRUS"]
@@ -122,8 +159,9 @@ def _images(tmp_path, n):
 
 def test_table_string_labels_recognised_or_named(tmp_path):
     files = _images(tmp_path, 4)
-    table = pd.DataFrame({"file": files,
-                          "label": ["covid", "Healthy Controls", "covid", "Healthy Controls"]})
+    table = pd.DataFrame(
+        {"file": files, "label": ["covid", "Healthy Controls", "covid", "Healthy Controls"]}
+    )
     data = load_image_table(table, path_column="file", label_column="label", image_dir=tmp_path)
     assert data.target_names.tolist() == ["Healthy Controls", "covid"]
     assert data.target.tolist() == [1, 0, 1, 0] and data.normal_class == "Healthy Controls"
@@ -131,14 +169,20 @@ def test_table_string_labels_recognised_or_named(tmp_path):
     table["label"] = ["covid", "pneumonia", "covid", "other"]
     with pytest.raises(ValueError, match=r"'covid', 'other', 'pneumonia'.*normal_class="):
         load_image_table(table, path_column="file", label_column="label", image_dir=tmp_path)
-    data = load_image_table(table, path_column="file", label_column="label",
-                            image_dir=tmp_path, normal_class="other")
+    data = load_image_table(
+        table, path_column="file", label_column="label", image_dir=tmp_path, normal_class="other"
+    )
     assert data.target_names.tolist() == ["other", "covid", "pneumonia"]
     assert data.target.tolist() == [1, 2, 1, 0]
     # label_map names the classes; normal_class refers to the mapped names
-    data = load_image_table(table, path_column="file", label_column="label",
-                            image_dir=tmp_path, normal_class="ok",
-                            label_map={"covid": "sick", "pneumonia": "sick", "other": "ok"})
+    data = load_image_table(
+        table,
+        path_column="file",
+        label_column="label",
+        image_dir=tmp_path,
+        normal_class="ok",
+        label_map={"covid": "sick", "pneumonia": "sick", "other": "ok"},
+    )
     assert data.target_names.tolist() == ["ok", "sick"] and data.target.tolist() == [1, 1, 1, 0]
 
 
@@ -149,8 +193,12 @@ def test_table_two_normal_labels_is_an_error(tmp_path):
         load_image_table(table, path_column="file", label_column="label", image_dir=tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        data = load_image_table(table, path_column="file", label_column="label",
-                                image_dir=tmp_path, normal_names=["normal", "no finding"],
-                                label_map={"normal": "normal", "No Finding": "normal",
-                                           "covid": "covid"})
+        data = load_image_table(
+            table,
+            path_column="file",
+            label_column="label",
+            image_dir=tmp_path,
+            normal_names=["normal", "no finding"],
+            label_map={"normal": "normal", "No Finding": "normal", "covid": "covid"},
+        )
     assert data.target.tolist() == [0, 0, 1]

@@ -43,7 +43,7 @@ def test_nested_class_folders_are_read_recursively(tmp_path, jpegs):
     (tmp_path / "PNEUMONIA" / "p2" / "Thumbs.db").write_bytes(b"x")
 
     data = load_image_folder(tmp_path)
-    rel = [str(f)[len(str(tmp_path)) + 1:].replace("\\", "/") for f in data.filenames]
+    rel = [str(f)[len(str(tmp_path)) + 1 :].replace("\\", "/") for f in data.filenames]
     assert rel == [
         "NORMAL/p1/s1/a.jpeg",
         "NORMAL/p1/s2/b.jpeg",
@@ -130,6 +130,7 @@ def test_patient_id_from_pattern_groups_nih_names(tmp_path, nih_pngs, jpegs):
     assert data.normal_class == "No Finding"
 
     import pickle
+
     assert pickle.loads(pickle.dumps(nih))("x/00000002_003.png") == "00000002"
     assert repr(nih) == "patient_id_from_pattern(r'^(\\d+)_\\d+\\.png$', full_path=False)"
 
@@ -147,11 +148,14 @@ def test_patient_id_from_pattern_full_path():
         fn("x")
 
 
-@pytest.mark.parametrize("bad, err, msg", [
-    (r"^\d+_", ValueError, "no capture group"),
-    (r"^(\d+", ValueError, "not a valid regular expression"),
-    (42, TypeError, "regular expression"),
-])
+@pytest.mark.parametrize(
+    "bad, err, msg",
+    [
+        (r"^\d+_", ValueError, "no capture group"),
+        (r"^(\d+", ValueError, "not a valid regular expression"),
+        (42, TypeError, "regular expression"),
+    ],
+)
 def test_patient_id_from_pattern_bad_patterns(bad, err, msg):
     from xraynet.datasets import patient_id_from_pattern
 
@@ -166,21 +170,39 @@ def test_load_image_table_group_fn(tmp_path, nih_pngs):
 
     for name, src in [("00000001_000.png", 0), ("00000001_001.png", 0), ("00027426_000.png", 1)]:
         _copy(nih_pngs[src], tmp_path / "images" / name)
-    table = pd.DataFrame({
-        "Image Index": ["00000001_000.png", "00000001_001.png", "00027426_000.png"],
-        "Finding Labels": ["No Finding", "No Finding", "Pneumonia"],
-        "Patient ID": [1, 1, 27426],
-    })
+    table = pd.DataFrame(
+        {
+            "Image Index": ["00000001_000.png", "00000001_001.png", "00027426_000.png"],
+            "Finding Labels": ["No Finding", "No Finding", "Pneumonia"],
+            "Patient ID": [1, 1, 27426],
+        }
+    )
     nih = patient_id_from_pattern(r"^(\d+)_")
-    data = load_image_table(table, path_column="Image Index", label_column="Finding Labels",
-                            image_dir=tmp_path / "images", group_fn=nih)
+    data = load_image_table(
+        table,
+        path_column="Image Index",
+        label_column="Finding Labels",
+        image_dir=tmp_path / "images",
+        group_fn=nih,
+    )
     assert data.groups.tolist() == ["00000001", "00000001", "00027426"]
     with pytest.raises(ValueError, match="not both"):
-        load_image_table(table, path_column="Image Index", label_column="Finding Labels",
-                         image_dir=tmp_path / "images", group_fn=nih, group_column="Patient ID")
+        load_image_table(
+            table,
+            path_column="Image Index",
+            label_column="Finding Labels",
+            image_dir=tmp_path / "images",
+            group_fn=nih,
+            group_column="Patient ID",
+        )
     with pytest.raises(TypeError, match="group_fn must be a callable"):
-        load_image_table(table, path_column="Image Index", label_column="Finding Labels",
-                         image_dir=tmp_path / "images", group_fn="Patient ID")
+        load_image_table(
+            table,
+            path_column="Image Index",
+            label_column="Finding Labels",
+            image_dir=tmp_path / "images",
+            group_fn="Patient ID",
+        )
 
 
 # --------------------------------------------------------------------- DICOM headers
@@ -196,10 +218,19 @@ def _dicom(src, dst, **tags):
     return dst
 
 
-@pytest.mark.parametrize("value, years", [
-    ("045Y", 45.0), ("006M", 0.5), ("002W", 14 / 365.25), ("010D", 10 / 365.25),
-    ("62", 62.0), ("", np.nan), (None, np.nan), ("unknown", np.nan),
-])
+@pytest.mark.parametrize(
+    "value, years",
+    [
+        ("045Y", 45.0),
+        ("006M", 0.5),
+        ("002W", 14 / 365.25),
+        ("010D", 10 / 365.25),
+        ("62", 62.0),
+        ("", np.nan),
+        (None, np.nan),
+        ("unknown", np.nan),
+    ],
+)
 def test_parse_dicom_age(value, years):
     from xraynet.datasets import parse_dicom_age
 
@@ -219,15 +250,26 @@ def test_dicom_tree_groups_by_patient_id_and_has_metadata(tmp_path, real_dicom, 
         ("NORMAL", "D", "IM1.dcm", "", "PA", "M", "062Y"),  # no PatientID: file-name rule
     ]
     for cls, patient, name, pid, view, sex, age in spec:
-        _dicom(real_dicom, tmp_path / cls / patient / "study1" / name,
-               PatientID=pid, ViewPosition=view, PatientSex=sex, PatientAge=age)
+        _dicom(
+            real_dicom,
+            tmp_path / cls / patient / "study1" / name,
+            PatientID=pid,
+            ViewPosition=view,
+            PatientSex=sex,
+            PatientAge=age,
+        )
     _copy(jpegs[0][0], tmp_path / "NORMAL" / "IM-0115-0001.jpeg")
 
     data = load_image_folder(tmp_path)
     names = [f.split(str(tmp_path), 1)[1] for f in data.filenames.tolist()]
-    assert names == ["/NORMAL/C/study1/IM1", "/NORMAL/D/study1/IM1.dcm",
-                     "/NORMAL/IM-0115-0001.jpeg", "/PNEUMONIA/A/study1/IM1",
-                     "/PNEUMONIA/A/study1/IM2.dcm", "/PNEUMONIA/B/study1/IM1"]
+    assert names == [
+        "/NORMAL/C/study1/IM1",
+        "/NORMAL/D/study1/IM1.dcm",
+        "/NORMAL/IM-0115-0001.jpeg",
+        "/PNEUMONIA/A/study1/IM1",
+        "/PNEUMONIA/A/study1/IM2.dcm",
+        "/PNEUMONIA/B/study1/IM1",
+    ]
     assert data.groups.tolist() == ["PAT-C", "IM1", "IM-0115", "PAT-A", "PAT-A", "PAT-B"]
 
     meta = data.metadata
@@ -242,8 +284,9 @@ def test_dicom_tree_groups_by_patient_id_and_has_metadata(tmp_path, real_dicom, 
         assert not set(data.groups[train]) & set(data.groups[test])
 
     score = np.array([0.1, 0.3, 0.2, 0.9, 0.6, 0.4])
-    table = subgroup_report(data.target, score, meta[["ViewPosition", "PatientSex"]],
-                            n_bootstraps=20, min_count=1)
+    table = subgroup_report(
+        data.target, score, meta[["ViewPosition", "PatientSex"]], n_bootstraps=20, min_count=1
+    )
     text = table.to_string()
     assert "ViewPosition" in text and "PatientSex" in text and "AP" in text and "(missing)" in text
 
@@ -263,12 +306,30 @@ def test_load_image_table_dicom_patient_id_and_metadata(tmp_path, real_dicom):
 
     from xraynet.datasets import load_image_table
 
-    _dicom(real_dicom, tmp_path / "a", PatientID="P1", ViewPosition="AP", PatientSex="F",
-           PatientAge="070Y")
-    _dicom(real_dicom, tmp_path / "b.dcm", PatientID="P1", ViewPosition="PA", PatientSex="F",
-           PatientAge="070Y")
-    _dicom(real_dicom, tmp_path / "c.dcm", PatientID="P2", ViewPosition="PA", PatientSex="M",
-           PatientAge="003M")
+    _dicom(
+        real_dicom,
+        tmp_path / "a",
+        PatientID="P1",
+        ViewPosition="AP",
+        PatientSex="F",
+        PatientAge="070Y",
+    )
+    _dicom(
+        real_dicom,
+        tmp_path / "b.dcm",
+        PatientID="P1",
+        ViewPosition="PA",
+        PatientSex="F",
+        PatientAge="070Y",
+    )
+    _dicom(
+        real_dicom,
+        tmp_path / "c.dcm",
+        PatientID="P2",
+        ViewPosition="PA",
+        PatientSex="M",
+        PatientAge="003M",
+    )
     table = pd.DataFrame({"path": ["a", "b.dcm", "c.dcm"], "label": ["normal", "sick", "sick"]})
     data = load_image_table(table, path_column="path", label_column="label", image_dir=tmp_path)
     assert data.groups.tolist() == ["P1", "P1", "P2"]

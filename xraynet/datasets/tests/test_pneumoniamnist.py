@@ -37,8 +37,11 @@ def test_data_home_defaults_to_env(pneumoniamnist_path, monkeypatch):
 # --------------------------------------------------------------------- argument errors
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"split": "validation"}, "split must be"), ({"size": 32}, "size must be"),
-     ({"size": "28"}, "size must be")],
+    [
+        ({"split": "validation"}, "split must be"),
+        ({"size": 32}, "size must be"),
+        ({"size": "28"}, "size must be"),
+    ],
 )
 def test_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -96,7 +99,9 @@ def test_wrong_structure(tmp_path):
 
 def test_local_file_not_checked_by_md5(tmp_path, monkeypatch):
     arrays = _fake_npz(tmp_path / "pneumoniamnist_64.npz", size=64)
-    monkeypatch.setitem(_pneumoniamnist.PNEUMONIAMNIST_FILES, 64, ("http://invalid.invalid/", "0" * 32))
+    monkeypatch.setitem(
+        _pneumoniamnist.PNEUMONIAMNIST_FILES, 64, ("http://invalid.invalid/", "0" * 32)
+    )
     X, y = fetch_pneumoniamnist(split="val", size=64, data_home=tmp_path)
     assert X.shape == (3, 64, 64, 1)
     assert np.array_equal(X[..., 0], arrays["val_images"])
@@ -178,7 +183,9 @@ def test_download_file_url(tmp_path, monkeypatch):
     assert (tmp_path / "home" / "pneumoniamnist_128.npz").read_bytes() == src.read_bytes()
     shutil.rmtree(tmp_path / "home")
     monkeypatch.setitem(_pneumoniamnist.PNEUMONIAMNIST_FILES, 128, (src.as_uri(), md5.upper()))
-    assert fetch_pneumoniamnist(split="test", size=128, data_home=tmp_path / "home")[0].shape[0] == 3
+    assert (
+        fetch_pneumoniamnist(split="test", size=128, data_home=tmp_path / "home")[0].shape[0] == 3
+    )
 
 
 def test_published_table():
@@ -186,5 +193,8 @@ def test_published_table():
     assert sorted(table) == [28, 64, 128, 224]
     for size, (url, md5) in table.items():
         suffix = "" if size == 28 else f"_{size}"
-        assert url == f"https://zenodo.org/records/10519652/files/pneumoniamnist{suffix}.npz?download=1"
+        assert (
+            url
+            == f"https://zenodo.org/records/10519652/files/pneumoniamnist{suffix}.npz?download=1"
+        )
         assert len(md5) == 32 and int(md5, 16) >= 0

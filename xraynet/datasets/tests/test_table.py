@@ -14,9 +14,10 @@ def images(kermany_dir, tmp_path):
     """Six real Kermany JPEGs copied under tmp_path/images, plus a corrupt one."""
     out = tmp_path / "images"
     out.mkdir()
-    picked = sorted((kermany_dir / "NORMAL").iterdir())[:3] + sorted(
-        (kermany_dir / "PNEUMONIA").iterdir()
-    )[:3]
+    picked = (
+        sorted((kermany_dir / "NORMAL").iterdir())[:3]
+        + sorted((kermany_dir / "PNEUMONIA").iterdir())[:3]
+    )
     for src in picked:
         shutil.copy(src, out / src.name)
     (out / "broken.jpeg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -76,13 +77,20 @@ def test_csv_relative_to_its_folder_and_label_map(images, tmp_path):
     # (only disease rows left: PNEUMONIA must not silently become the normal class 0)
     with pytest.raises(ValueError, match="normal_class="):
         load_image_table(
-            csv, path_column="Image Index", label_column="Finding",
-            label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"}, check_files=False,
+            csv,
+            path_column="Image Index",
+            label_column="Finding",
+            label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"},
+            check_files=False,
         )
     with pytest.warns(UserWarning, match="No row has the normal class 'NORMAL'") as record:
         data = load_image_table(
-            csv, path_column="Image Index", label_column="Finding", normal_class="NORMAL",
-            label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"}, check_files=False,
+            csv,
+            path_column="Image Index",
+            label_column="Finding",
+            normal_class="NORMAL",
+            label_map={"No Finding": None, "Pneumonia": "PNEUMONIA"},
+            check_files=False,
         )
     assert len(record) == 1  # the missing file's row is dropped by label_map
     assert data.target_names.tolist() == ["NORMAL", "PNEUMONIA"] and len(data.target) == 4
@@ -96,7 +104,10 @@ def test_unknown_label_is_an_error(images):
     table.loc[1, "Finding"] = "Effusion"
     with pytest.raises(ValueError, match=r"Unknown label.*'Effusion' \(1 rows\)"):
         load_image_table(
-            table, path_column="Image Index", label_column="Finding", image_dir=images,
+            table,
+            path_column="Image Index",
+            label_column="Finding",
+            image_dir=images,
             label_map={"No Finding": "normal", "Pneumonia": "pneumonia"},
         )
     table.loc[2, "Finding"] = np.nan
@@ -109,7 +120,10 @@ def test_check_files_reports_unreadable(images):
     table.loc[len(table)] = ["broken.jpeg", "Pneumonia", "PA", "p2"]
     with pytest.warns(UserWarning, match=r"Skipped 1 unreadable.*broken\.jpeg"):
         data = load_image_table(
-            table, path_column="Image Index", label_column="Finding", image_dir=images,
+            table,
+            path_column="Image Index",
+            label_column="Finding",
+            image_dir=images,
             query="View == 'PA'",
         )
     assert len(data.filenames) == 6 and "broken.jpeg" not in data.frame["Image Index"].tolist()

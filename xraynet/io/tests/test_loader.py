@@ -73,8 +73,9 @@ def test_matches_reference_resize(kermany_paths):
     ours = ImageLoader(size=(50, 70)).transform([path])[0, ..., 0]
     area = cv2.resize(full, (70, 50), interpolation=cv2.INTER_AREA)
     assert np.abs(ours.astype(int) - area).mean() < 1.5
-    up = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (300, 300),
-                    interpolation=cv2.INTER_LINEAR)
+    up = cv2.resize(
+        cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (300, 300), interpolation=cv2.INTER_LINEAR
+    )
     np.testing.assert_array_equal(ImageLoader(size=300).transform([path])[0, ..., 0], up)
 
 
@@ -226,8 +227,11 @@ def test_pipeline_memory_caching(files, tmp_path):
 
     def make():
         return Pipeline(
-            [("load", _CountingLoader(size=16)), ("flat", FunctionTransformer(_flatten)),
-             ("clf", LogisticRegression())],
+            [
+                ("load", _CountingLoader(size=16)),
+                ("flat", FunctionTransformer(_flatten)),
+                ("clf", LogisticRegression()),
+            ],
             memory=memory,
         )
 

@@ -43,22 +43,35 @@ def png_mask(tmp_path):
 
 
 def _darwin(path, polygons):
-    doc = {"image": {"width": 224, "height": 224, "filename": "x.jpeg"},
-           "annotations": [{"name": name, "polygon": {"path": [{"x": float(x), "y": float(y)}
-                                                               for x, y in pts]}}
-                           for name, pts in polygons]}
+    doc = {
+        "image": {"width": 224, "height": 224, "filename": "x.jpeg"},
+        "annotations": [
+            {"name": name, "polygon": {"path": [{"x": float(x), "y": float(y)} for x, y in pts]}}
+            for name, pts in polygons
+        ],
+    }
     path.write_text(json.dumps(doc))
     return str(path)
 
 
 def _coco(path, polygons, file_names=("x.jpeg",)):
     cats = {"Lung": 1, "Ignore": 2}
-    doc = {"images": [{"id": i + 1, "file_name": f, "width": 224, "height": 224}
-                      for i, f in enumerate(file_names)],
-           "categories": [{"id": v, "name": k} for k, v in cats.items()],
-           "annotations": [{"id": k, "image_id": 1, "category_id": cats[name],
-                            "segmentation": [np.asarray(pts, float).ravel().tolist()]}
-                           for k, (name, pts) in enumerate(polygons)]}
+    doc = {
+        "images": [
+            {"id": i + 1, "file_name": f, "width": 224, "height": 224}
+            for i, f in enumerate(file_names)
+        ],
+        "categories": [{"id": v, "name": k} for k, v in cats.items()],
+        "annotations": [
+            {
+                "id": k,
+                "image_id": 1,
+                "category_id": cats[name],
+                "segmentation": [np.asarray(pts, float).ravel().tolist()],
+            }
+            for k, (name, pts) in enumerate(polygons)
+        ],
+    }
     path.write_text(json.dumps(doc))
     return str(path)
 
@@ -75,22 +88,35 @@ def test_read_mask_png_and_json_agree(tmp_path, png_mask):
 
 def test_ignore_region_labelled_2(tmp_path):
     polys = [("Lung", LEFT), ("Lung", RIGHT), ("Ignore", IGNORE)]
-    for m in (read_mask(_darwin(tmp_path / "d.json", polys)),
-              read_mask(_coco(tmp_path / "c.json", polys))):
+    for m in (
+        read_mask(_darwin(tmp_path / "d.json", polys)),
+        read_mask(_coco(tmp_path / "c.json", polys)),
+    ):
         assert m[175, 175] == 2 and m[100, 70] == 1 and m[10, 10] == 0
         assert (m == 2).sum() == 51 * 51
 
 
 def test_darwin2_paths_and_coco_multi_image(tmp_path):
-    doc = {"item": {"slots": [{"width": 224, "height": 224}]},
-           "annotations": [{"name": "lung", "polygon": {"paths": [
-               [{"x": float(x), "y": float(y)} for x, y in LEFT],
-               [{"x": float(x), "y": float(y)} for x, y in RIGHT]]}}]}
+    doc = {
+        "item": {"slots": [{"width": 224, "height": 224}]},
+        "annotations": [
+            {
+                "name": "lung",
+                "polygon": {
+                    "paths": [
+                        [{"x": float(x), "y": float(y)} for x, y in LEFT],
+                        [{"x": float(x), "y": float(y)} for x, y in RIGHT],
+                    ]
+                },
+            }
+        ],
+    }
     (tmp_path / "v2.json").write_text(json.dumps(doc))
     ref = read_mask(_lung_png(tmp_path / "ref.png"))
     np.testing.assert_array_equal(read_mask(tmp_path / "v2.json"), ref)
-    multi = _coco(tmp_path / "m.json", [("Lung", LEFT), ("Lung", RIGHT)],
-                  file_names=("a.jpeg", "b.jpeg"))
+    multi = _coco(
+        tmp_path / "m.json", [("Lung", LEFT), ("Lung", RIGHT)], file_names=("a.jpeg", "b.jpeg")
+    )
     np.testing.assert_array_equal(read_mask(multi, image_path="/data/a.jpeg"), ref)
     with pytest.raises(ImageLoadError, match="none is named 'c.jpeg'"):
         read_mask(multi, image_path="c.jpeg")
@@ -186,7 +212,8 @@ def test_loader_masks_threads_pipeline_gridsearch(images, png_mask):
     assert clone(loader).get_params()["mask_mode"] == "zero"
     assert loader.__sklearn_tags__().input_tags.two_d_array
     pipe = make_pipeline(
-        loader, FunctionTransformer(lambda A: A.reshape(len(A), -1) / 255.0),
+        loader,
+        FunctionTransformer(lambda A: A.reshape(len(A), -1) / 255.0),
         LogisticRegression(max_iter=200),
     )
     search = GridSearchCV(pipe, {"imageloader__mask_mode": ["crop", "zero"]}, cv=2)

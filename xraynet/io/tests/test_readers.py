@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from xraynet.io import ImageLoader, ImageLoadError, read_image
-from xraynet.io import _loader, _readers
+from xraynet.io import ImageLoader, ImageLoadError, _loader, _readers, read_image
 
 MONO2 = "1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm"
 MONO1 = "Fake_MONOHR1.dcm"
@@ -119,8 +118,9 @@ def test_non_ascii_path(tmp_path, gradient):
 
 def test_reduced_jpeg_decode_matches_full_decode(kermany_dir, tmp_path):
     src = sorted((kermany_dir / "NORMAL").glob("*.jpeg"))[0]
-    big = cv2.resize(cv2.imread(str(src), cv2.IMREAD_GRAYSCALE), (2000, 2000),
-                     interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(
+        cv2.imread(str(src), cv2.IMREAD_GRAYSCALE), (2000, 2000), interpolation=cv2.INTER_CUBIC
+    )
     path = tmp_path / "big.jpg"
     cv2.imwrite(str(path), big, [cv2.IMWRITE_JPEG_QUALITY, 95])
     full = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
@@ -249,7 +249,8 @@ def test_reduced_decode_synthetic_large_jpeg(tmp_path):
 def test_docstring_examples():
     import doctest
 
-    from xraynet.io import _errors, _loader as loader_module
+    from xraynet.io import _errors
+    from xraynet.io import _loader as loader_module
 
     for module in (_errors, loader_module, _readers):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

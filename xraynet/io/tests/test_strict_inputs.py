@@ -4,7 +4,6 @@ size caps, JPEGs cut short, non-finite floats. Every file is real, made in tmp_p
 import io
 import os
 import struct
-import sys
 import time
 
 import cv2
@@ -106,8 +105,9 @@ def test_default_max_bytes_refuses_huge_file_quickly(tmp_path):
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "1e6", True])
 def test_bad_max_bytes_raises(bad):
     with pytest.raises(
-        ValueError, match=r"'max_bytes' parameter of ImageLoader must be None or an int in the "
-        r"range \[1, inf\)"
+        ValueError,
+        match=r"'max_bytes' parameter of ImageLoader must be None or an int in the "
+        r"range \[1, inf\)",
     ):
         ImageLoader(max_bytes=bad).fit()
     with pytest.raises(ValueError, match="max_bytes"):

@@ -120,7 +120,10 @@ def test_scorers_in_grid_search_and_cross_validate(binary_data):
         scores = search.cv_results_[f"mean_test_{name}"]
         assert np.all((scores >= 0) & (scores <= 1))
     res = cross_validate(
-        LogisticRegression(), X, y, cv=3,
+        LogisticRegression(),
+        X,
+        y,
+        cv=3,
         scoring={"sens": get_scorer("sensitivity"), "spec": specificity_scorer},
     )
     # same numbers by hand on one split
@@ -160,8 +163,13 @@ def test_summary_point_values_and_cis():
     assert np.all(s.loc[metrics, "ci_high"] - s.loc[metrics, "ci_low"] > 0)
     assert s.attrs["n_bootstraps"] == 500
     # deterministic, and accepts predict_proba output
-    s2 = classification_summary(y, np.c_[1 - score, score], n_bootstraps=500, random_state=0,
-                                target_names=["NORMAL", "PNEUMONIA"])
+    s2 = classification_summary(
+        y,
+        np.c_[1 - score, score],
+        n_bootstraps=500,
+        random_state=0,
+        target_names=["NORMAL", "PNEUMONIA"],
+    )
     np.testing.assert_allclose(s.to_numpy(), s2.to_numpy())
     assert s2.attrs["positive_class"] == "PNEUMONIA"
 

@@ -27,8 +27,15 @@ Y_PRED = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 1])
 SCORE = np.array([0.9, 0.8, 0.7, 0.2, 0.1, 0.3, 0.4, 0.45, 0.6, 0.55])
 
 
-@pytest.mark.parametrize("normal, disease", [("normal", "covid"), ("healthy_controls", "covid"),
-                                             ("No Finding", "Pneumonia"), ("negative", "TB")])
+@pytest.mark.parametrize(
+    "normal, disease",
+    [
+        ("normal", "covid"),
+        ("healthy_controls", "covid"),
+        ("No Finding", "Pneumonia"),
+        ("negative", "TB"),
+    ],
+)
 def test_string_labels_not_swapped(normal, disease):
     # "covid" sorts before "normal": the alphabetical order must not decide the roles
     names = np.array([normal, disease])
@@ -112,8 +119,9 @@ def test_multiclass_one_clinical_definition():
         scorer = get_scorer(name)
         assert scorer._score_func(yt, yp, **scorer._kwargs) == pytest.approx(value)
     # a disease class absent from the fold still counts when labels are given
-    assert sensitivity_score([0, 1], [0, 1], average="clinical", labels=[0, 1, 2],
-                             zero_division=0.0) == pytest.approx(1 / 2)
+    assert sensitivity_score(
+        [0, 1], [0, 1], average="clinical", labels=[0, 1, 2], zero_division=0.0
+    ) == pytest.approx(1 / 2)
     with pytest.raises(ValueError, match="average='clinical'"):
         sensitivity_score(yt, yp)
     with pytest.raises(ValueError, match="pos_label applies to average='binary'"):
@@ -146,7 +154,8 @@ def test_scorers_with_string_labels(string_data):
     assert get_scorer("sensitivity")(est, X[150:], y[150:]) == pytest.approx(sens)
     assert get_scorer("specificity")(est, X[150:], y[150:]) == pytest.approx(spec)
     assert make_clinical_scorer("sensitivity", normal_label="normal")(
-        est, X[150:], y[150:]) == pytest.approx(sens)
+        est, X[150:], y[150:]
+    ) == pytest.approx(sens)
     res = cross_validate(LogisticRegression(), X, y, cv=3, scoring=clinical_scoring())
     assert np.all(res["test_sensitivity"] > 0.5) and np.all(res["test_specificity"] > 0.5)
     # clinical_scores on the model's probabilities: columns follow classes_
@@ -177,25 +186,29 @@ def test_summary_subgroups_and_threshold_with_string_labels():
     s = classification_summary(yt, SCORE, n_bootstraps=0, pos_label="covid")
     np.testing.assert_allclose(s["value"], ref["value"])
     # numeric pos_label=0 takes the column of class 0 of predict_proba, not the last one
-    flipped = classification_summary(1 - Y_TRUE, np.c_[SCORE, 1 - SCORE], n_bootstraps=0,
-                                     pos_label=0)
+    flipped = classification_summary(
+        1 - Y_TRUE, np.c_[SCORE, 1 - SCORE], n_bootstraps=0, pos_label=0
+    )
     np.testing.assert_allclose(flipped["value"], ref["value"])
     with pytest.raises(ValueError, match="pos_label='pneumonia' is not one of the labels"):
         classification_summary(yt, SCORE, pos_label="pneumonia")
     with pytest.raises(ValueError, match="normal_label="):
         classification_summary(np.array(["a", "b"])[Y_TRUE], SCORE)
     with pytest.raises(ValueError, match="columns cannot be matched"):
-        classification_summary(np.array(["covid"] * 3), np.full((3, 2), 0.5),
-                               pos_label="covid")
-    s = classification_summary(np.array(["covid"] * 3), np.full((3, 2), 0.5),
-                               pos_label="covid", normal_label="normal", n_bootstraps=0)
+        classification_summary(np.array(["covid"] * 3), np.full((3, 2), 0.5), pos_label="covid")
+    s = classification_summary(
+        np.array(["covid"] * 3),
+        np.full((3, 2), 0.5),
+        pos_label="covid",
+        normal_label="normal",
+        n_bootstraps=0,
+    )
     assert s.loc["sensitivity", "value"] == 1.0
 
     point = threshold_for_sensitivity(yt, proba, target=1.0)
     assert point == threshold_for_sensitivity(Y_TRUE, SCORE, target=1.0)
     report = subgroup_report(yt, proba, ["a"] * 5 + ["b"] * 5, n_bootstraps=0, min_count=1)
-    ref_report = subgroup_report(Y_TRUE, SCORE, ["a"] * 5 + ["b"] * 5, n_bootstraps=0,
-                                 min_count=1)
+    ref_report = subgroup_report(Y_TRUE, SCORE, ["a"] * 5 + ["b"] * 5, n_bootstraps=0, min_count=1)
     np.testing.assert_allclose(report["sensitivity"], ref_report["sensitivity"])
     assert report.attrs["positive_class"] == "covid"
     with warnings.catch_warnings():

@@ -74,11 +74,11 @@ def test_single_class_and_small_subgroups(scored):
 def test_reproducible_options_and_errors(scored):
     y, s, groups = scored
     a = subgroup_report(y, s, groups, n_bootstraps=50, random_state=1)
-    pd.testing.assert_frame_equal(a, subgroup_report(y, s, groups, n_bootstraps=50,
-                                                     random_state=1))
+    pd.testing.assert_frame_equal(a, subgroup_report(y, s, groups, n_bootstraps=50, random_state=1))
     proba = np.column_stack([1 - s, s])
-    b = subgroup_report(y, proba, groups.to_dict("list"), n_bootstraps=0, metrics=["ppv"],
-                        threshold=0.7)
+    b = subgroup_report(
+        y, proba, groups.to_dict("list"), n_bootstraps=0, metrics=["ppv"], threshold=0.7
+    )
     assert list(b.columns) == ["n", "n_positive", "ppv", "ppv_low", "ppv_high", "note"]
     assert b["ppv_low"].isna().all() and b.attrs["threshold"] == 0.7
     with pytest.raises(ValueError, match="rows but y_true"):

@@ -95,8 +95,9 @@ def test_leaderboard_columns_sort_and_failing_model(small):
     assert isinstance(comp.best_estimator_, ProbabilityEnsemble)
     assert comp.best_estimator_.estimators_ == comp.fold_estimators_["logreg"]
     assert comp.predict_proba(X[:5]).shape == (5, 2)
-    np.testing.assert_array_equal(comp.predict_proba(X[:5]),
-                                  comp.best_estimator_.predict_proba(X[:5]))
+    np.testing.assert_array_equal(
+        comp.predict_proba(X[:5]), comp.best_estimator_.predict_proba(X[:5])
+    )
     # per-fold results and out-of-fold predictions of every candidate
     assert len(comp.cv_results_) == 9 and set(comp.cv_results_["model"]) == set(models)
     assert comp.oof_proba_["logreg"].shape == (len(y), 2)
@@ -104,8 +105,10 @@ def test_leaderboard_columns_sort_and_failing_model(small):
     # the leaderboard shortcut names the winner but holds no fitted model
     short = compare_models(X, y, models=models, cv=3, stress=False, verbose=0)
     assert short.attrs == {"rank_by": "roc_auc", "best_model_name_": "logreg"}
-    pd.testing.assert_frame_equal(short.drop(columns=["fit_time", "score_time"]),
-                                  board.drop(columns=["fit_time", "score_time"]))
+    pd.testing.assert_frame_equal(
+        short.drop(columns=["fit_time", "score_time"]),
+        board.drop(columns=["fit_time", "score_time"]),
+    )
 
 
 def test_threshold_chosen_on_out_of_fold_predictions(small):
@@ -121,8 +124,9 @@ def test_threshold_chosen_on_out_of_fold_predictions(small):
     # predict uses the stored threshold, not 0.5
     p = comp.predict_proba(X)[:, 1]
     np.testing.assert_array_equal(comp.predict(X), (p >= comp.threshold_).astype(int))
-    fixed = ModelComparison({"logreg": logreg()}, cv=3, stress=False, threshold=0.3,
-                            ensemble=None, verbose=0).fit(X, y)
+    fixed = ModelComparison(
+        {"logreg": logreg()}, cv=3, stress=False, threshold=0.3, ensemble=None, verbose=0
+    ).fit(X, y)
     assert fixed.threshold_ == 0.3 and fixed.best_estimator_.threshold_ == 0.3
     assert len(fixed.best_estimator_.estimators_) == 1  # refit on all the data
     with pytest.raises(ValueError, match="threshold must be"):
@@ -131,9 +135,13 @@ def test_threshold_chosen_on_out_of_fold_predictions(small):
 
 def test_stress_columns_and_robust_ranking(small):
     X, y = small
-    comp = ModelComparison({"logreg": logreg(), "dummy": DummyClassifier()}, cv=2,
-                           stress_shifts=["darker", "blur"], stress_severities=(1, 2),
-                           verbose=0).fit(X, y)
+    comp = ModelComparison(
+        {"logreg": logreg(), "dummy": DummyClassifier()},
+        cv=2,
+        stress_shifts=["darker", "blur"],
+        stress_severities=(1, 2),
+        verbose=0,
+    ).fit(X, y)
     board = comp.leaderboard_
     assert comp.rank_by_ == "shifted_balanced_accuracy"
     for col in ("shifted_roc_auc", "shifted_balanced_accuracy", "worst_specificity"):
@@ -150,19 +158,32 @@ def test_stress_columns_and_robust_ranking(small):
     folds = comp.cv_results_[comp.cv_results_["model"] == "logreg"]["roc_auc"].to_numpy()
     np.testing.assert_allclose(clean, folds)
     assert comp.best_name_ == "logreg"
-    robust = ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["darker"],
-                             stress_severities=(1,), threshold="robust", verbose=0).fit(X, y)
+    robust = ModelComparison(
+        {"logreg": logreg()},
+        cv=2,
+        stress_shifts=["darker"],
+        stress_severities=(1,),
+        threshold="robust",
+        verbose=0,
+    ).fit(X, y)
     assert "shifted" in robust.threshold_rule_ and 0 < robust.threshold_ < 1
     with pytest.raises(ValueError, match="rank_by 'nope'.*shifted_roc_auc"):
-        ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["darker"],
-                        stress_severities=(1,), rank_by="nope", verbose=0).fit(X, y)
+        ModelComparison(
+            {"logreg": logreg()},
+            cv=2,
+            stress_shifts=["darker"],
+            stress_severities=(1,),
+            rank_by="nope",
+            verbose=0,
+        ).fit(X, y)
 
 
 def test_partial_fold_failure_is_reported(small):
     X, y = small
     FailsOnSecondFold.calls.clear()
-    board = compare_models(X, y, models={"flaky": FailsOnSecondFold()}, cv=3, verbose=0,
-                           stress=False)
+    board = compare_models(
+        X, y, models={"flaky": FailsOnSecondFold()}, cv=3, verbose=0, stress=False
+    )
     assert board.loc["flaky", "error"].startswith("1/3 folds failed")
     assert "fold-specific failure" in board.loc["flaky", "error"]
     assert np.isfinite(board.loc["flaky", "roc_auc_mean"])  # mean over the 2 good folds
@@ -172,8 +193,9 @@ def test_partial_fold_failure_is_reported(small):
 def test_error_score_raise_propagates(small):
     X, y = small
     with pytest.raises(RuntimeError, match="boom"):
-        compare_models(X, y, models={"boom": Boom()}, cv=2, error_score="raise", verbose=0,
-                       stress=False)
+        compare_models(
+            X, y, models={"boom": Boom()}, cv=2, error_score="raise", verbose=0, stress=False
+        )
 
 
 def test_all_models_failing_warns_and_has_no_winner(small):
@@ -189,9 +211,16 @@ def test_all_models_failing_warns_and_has_no_winner(small):
 
 def test_scoring_rank_by_and_progress(small, capsys):
     X, y = small
-    board = compare_models(X, y, models={"logreg": logreg(), "dummy": DummyClassifier()},
-                           cv=2, scoring=["f1"], rank_by="specificity", stress=False,
-                           verbose=1)
+    board = compare_models(
+        X,
+        y,
+        models={"logreg": logreg(), "dummy": DummyClassifier()},
+        cv=2,
+        scoring=["f1"],
+        rank_by="specificity",
+        stress=False,
+        verbose=1,
+    )
     assert "f1_mean" in board.columns and "f1_sd" in board.columns
     assert board.attrs["rank_by"] == "specificity"
     assert board["specificity_mean"].is_monotonic_decreasing
@@ -240,19 +269,33 @@ def test_grouped_cv_keeps_patients_in_one_fold(small):
 def test_splitter_and_same_folds_for_every_model(small):
     X, y = small
     groups = np.arange(len(y)) % 5
-    board = compare_models(X, y, models={"a": logreg(), "b": logreg()}, cv=GroupKFold(5),
-                           groups=groups, verbose=0, stress=False)
+    board = compare_models(
+        X,
+        y,
+        models={"a": logreg(), "b": logreg()},
+        cv=GroupKFold(5),
+        groups=groups,
+        verbose=0,
+        stress=False,
+    )
     # identical models on identical folds -> identical scores
-    np.testing.assert_allclose(board["roc_auc_mean"].to_numpy()[0],
-                               board["roc_auc_mean"].to_numpy()[1])
+    np.testing.assert_allclose(
+        board["roc_auc_mean"].to_numpy()[0], board["roc_auc_mean"].to_numpy()[1]
+    )
 
 
 def test_multiclass_uses_macro_metrics(small):
     X, y = small
     y3 = y.copy()
     y3[(y == 1) & (np.arange(len(y)) % 2 == 0)] = 2  # split the disease class in two
-    board = compare_models(X, y3, models={"logreg": logreg(), "dummy": DummyClassifier()},
-                           cv=3, verbose=0, stress=False)
+    board = compare_models(
+        X,
+        y3,
+        models={"logreg": logreg(), "dummy": DummyClassifier()},
+        cv=3,
+        verbose=0,
+        stress=False,
+    )
     assert board.index[0] == "logreg"
     assert board.loc["dummy", "roc_auc_mean"] == pytest.approx(0.5)
     # the dummy predicts the majority class (normal): all normals right, no disease found
@@ -260,8 +303,9 @@ def test_multiclass_uses_macro_metrics(small):
     assert board.loc["dummy", "sensitivity_mean"] == pytest.approx(0.0)
     assert np.isfinite(board.loc["logreg", list(board.columns[:-3])].astype(float)).all()
     # a multiclass comparison predicts the most probable class, and stress-tests too
-    comp = ModelComparison({"logreg": logreg()}, cv=2, stress_shifts=["noise"],
-                           stress_severities=(1,), verbose=0).fit(X, y3)
+    comp = ModelComparison(
+        {"logreg": logreg()}, cv=2, stress_shifts=["noise"], stress_severities=(1,), verbose=0
+    ).fit(X, y3)
     assert set(comp.predict(X[:20])) <= {0, 1, 2}
     assert "more than two classes" in comp.threshold_rule_
 
@@ -303,8 +347,9 @@ def test_paths_are_decoded_once(kermany_paths, monkeypatch):
 
     monkeypatch.setattr(ImageLoader, "transform", spy)
     models = {"logreg": logreg(), "dummy": DummyClassifier(), "logreg2": logreg()}
-    best = select_model(paths, y, models=models, cv=3, loader=ImageLoader(size=16), verbose=0,
-                        stress=False)
+    best = select_model(
+        paths, y, models=models, cv=3, loader=ImageLoader(size=16), verbose=0, stress=False
+    )
     assert decoded == [len(paths)]  # one decode of every file, none per candidate / fold
     # the refit winner takes file paths, like the input
     assert isinstance(best, Pipeline) and isinstance(best.steps[0][1], ImageLoader)
@@ -315,8 +360,15 @@ def test_paths_are_decoded_once(kermany_paths, monkeypatch):
 
 def test_models_by_zoo_name(small):
     X, y = small
-    board = compare_models(X, y, models="hog_svm, random_forest", cv=2, verbose=0,
-                           stress_shifts=["darker"], stress_severities=(1,))
+    board = compare_models(
+        X,
+        y,
+        models="hog_svm, random_forest",
+        cv=2,
+        verbose=0,
+        stress_shifts=["darker"],
+        stress_severities=(1,),
+    )
     assert sorted(board.index) == ["hog_svm", "random_forest"]
     assert (board["roc_auc_mean"] > 0.8).all()  # both are real models on real X-rays
     assert (board["error"] == "").all()

@@ -12,8 +12,9 @@ y = (X[:, 0] > 9).astype(int)
 def test_bad_threshold_names_the_parameter(threshold):
     members = [LogisticRegression().fit(X, y)]
     with pytest.raises(
-        ValueError, match=r"'threshold' parameter of ProbabilityEnsemble must be a float in "
-        r"the range \(0(\.0)?, 1(\.0)?\)"
+        ValueError,
+        match=r"'threshold' parameter of ProbabilityEnsemble must be a float in "
+        r"the range \(0(\.0)?, 1(\.0)?\)",
     ):
         ProbabilityEnsemble(members, threshold=threshold).fit()
 

@@ -54,11 +54,12 @@ def search(kermany_paths, tmp_path_factory):
     mp.setattr(ImageLoader, "transform", spy_transform)
     try:
         cache = Memory(tmp_path_factory.mktemp("loader-cache"), verbose=0)
-        pipe = Pipeline([("load", ImageLoader(size=28)), ("model", CNNClassifier())],
-                        memory=cache)
+        pipe = Pipeline([("load", ImageLoader(size=28)), ("model", CNNClassifier())], memory=cache)
         grid = [
-            {"model": [CNNClassifier(epochs=1, batch_size=8, random_state=0)],
-             "model__learning_rate": [1e-3, 1e-4]},
+            {
+                "model": [CNNClassifier(epochs=1, batch_size=8, random_state=0)],
+                "model__learning_rate": [1e-3, 1e-4],
+            },
             {"model": [make_hog_svm(random_state=0)], "load__size": [28, 32]},
             {"model": [DummyClassifier()]},
         ]
@@ -86,8 +87,9 @@ def test_gridsearch_over_models_with_cached_loader(search, kermany_paths):
     proba = gs.best_estimator_.predict_proba(X[:4])
     assert proba.shape == (4, 2) and np.allclose(proba.sum(axis=1), 1)
     # hog_svm is clearly better than chance on real X-rays; the dummy is chance
-    scores = {_label(p): s for p, s in zip(gs.cv_results_["params"],
-                                           gs.cv_results_["mean_test_score"])}
+    scores = {
+        _label(p): s for p, s in zip(gs.cv_results_["params"], gs.cv_results_["mean_test_score"])
+    }
     assert scores[("hog_svm", (("load__size", 28),))] > 0.75
     assert scores[("DummyClassifier", ())] == pytest.approx(0.5)
     # caching: each training fold is loaded (fit_transform) once per distinct
@@ -107,13 +109,21 @@ def test_compare_models_agrees_with_gridsearch(search, kermany_paths):
     gs, _ = search
     X, y = kermany_paths
     board = compare_models(
-        X, y, models={"hog_svm": make_hog_svm(random_state=0), "dummy": DummyClassifier()},
-        cv=CV, loader=ImageLoader(size=28), verbose=0, refit=False,
+        X,
+        y,
+        models={"hog_svm": make_hog_svm(random_state=0), "dummy": DummyClassifier()},
+        cv=CV,
+        loader=ImageLoader(size=28),
+        verbose=0,
+        refit=False,
     )
-    scores = {_label(p): s for p, s in zip(gs.cv_results_["params"],
-                                           gs.cv_results_["mean_test_score"])}
-    grid = {"hog_svm": scores[("hog_svm", (("load__size", 28),))],
-            "dummy": scores[("DummyClassifier", ())]}
+    scores = {
+        _label(p): s for p, s in zip(gs.cv_results_["params"], gs.cv_results_["mean_test_score"])
+    }
+    grid = {
+        "hog_svm": scores[("hog_svm", (("load__size", 28),))],
+        "dummy": scores[("DummyClassifier", ())],
+    }
     # same folds, same models -> the same scores and the same ranking
     assert list(board.index) == sorted(grid, key=grid.get, reverse=True) == ["hog_svm", "dummy"]
     for name in grid:

@@ -37,8 +37,9 @@ def test_quick_and_epochs_override():
     for name in ("seed_cnn", "resnet", "mobilenetv2"):
         assert quick[name].epochs == 1 < full[name].epochs
         assert default_models(epochs=7)[name].epochs == 7
-    assert quick["random_forest"].get_params()["rf__n_estimators"] < (
-        full["random_forest"].get_params()["rf__n_estimators"]
+    assert (
+        quick["random_forest"].get_params()["rf__n_estimators"]
+        < (full["random_forest"].get_params()["rf__n_estimators"])
     )
 
 

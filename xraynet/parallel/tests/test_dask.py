@@ -29,9 +29,11 @@ def _tf_threads_in_this_process():
     """Intra-op threads TensorFlow uses here (its default: the usable cores)."""
     import tensorflow as tf
 
-    return (tf.config.threading.get_intra_op_parallelism_threads()
-            or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0))
-            or len(getattr(os, "sched_getaffinity", lambda _: range(os.cpu_count() or 1))(0)))
+    return (
+        tf.config.threading.get_intra_op_parallelism_threads()
+        or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0))
+        or len(getattr(os, "sched_getaffinity", lambda _: range(os.cpu_count() or 1))(0))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,12 @@ def client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-        memory_limit="3GiB", env={"TF_CPP_MIN_LOG_LEVEL": "3"},
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit="3GiB",
+        env={"TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     client = Client(cluster)
     try:
@@ -79,9 +85,11 @@ def _hog_svm():
 
 def _copies_of(client, X):
     """Per worker: how many arrays shaped like X its memory holds."""
+
     def count(dask_worker, shape=X.shape):
-        return sum(isinstance(v, np.ndarray) and v.shape == shape
-                   for v in list(dask_worker.data.values()))
+        return sum(
+            isinstance(v, np.ndarray) and v.shape == shape for v in list(dask_worker.data.values())
+        )
 
     return client.run(count)
 
@@ -109,8 +117,10 @@ _SEARCH = dict(cv=_cv(), scoring=["roc_auc", "neg_log_loss"], refit="roc_auc")
 def in_process(small):
     """The single-machine reference: GridSearchCV(n_jobs=1) per model, refit."""
     X, y = small
-    return {name: GridSearchCV(make(), grid, n_jobs=1, **_SEARCH).fit(X, y)
-            for name, (make, grid) in _GRIDS.items()}
+    return {
+        name: GridSearchCV(make(), grid, n_jobs=1, **_SEARCH).fit(X, y)
+        for name, (make, grid) in _GRIDS.items()
+    }
 
 
 @pytest.mark.parametrize("name", list(_GRIDS))
@@ -131,8 +141,9 @@ def test_grid_search_on_dask_equals_in_process(client, small, in_process, name):
         np.testing.assert_allclose(remote.cv_results_[key], local[key], rtol=1e-5, err_msg=key)
     assert np.isfinite(remote.cv_results_["mean_test_roc_auc"]).all()
     if name == "cnn":  # the plugin cleared the Keras session between candidates
-        cleared = client.run(lambda dask_worker: getattr(
-            dask_worker.plugins[PLUGIN], "n_cleared_", 0))
+        cleared = client.run(
+            lambda dask_worker: getattr(dask_worker.plugins[PLUGIN], "n_cleared_", 0)
+        )
         assert sum(cleared.values()) >= 2, cleared
 
 
@@ -151,8 +162,16 @@ def test_compare_models_under_dask_backend_equals_in_process(client, small, in_p
 
     X, y = small
     with joblib.parallel_backend("dask", scatter=[X, y]):
-        board = compare_models(X, y, models={"hog_svm": _hog_svm(), "cnn": _cnn()}, cv=2,
-                               n_jobs=-1, refit=False, verbose=0, random_state=0)
+        board = compare_models(
+            X,
+            y,
+            models={"hog_svm": _hog_svm(), "cnn": _cnn()},
+            cv=2,
+            n_jobs=-1,
+            refit=False,
+            verbose=0,
+            random_state=0,
+        )
     assert (board["error"] == "").all()
     # compare_models(cv=2, random_state=0) uses the folds of _cv(); the default
     # parameters are candidate 0 of each in-process grid search
@@ -189,8 +208,13 @@ def test_search_survives_a_killed_worker(client, small, tmp_path):
     X, y = small
     signal_dir = tmp_path / "fits"
     signal_dir.mkdir()
-    search = GridSearchCV(SlowClassifier(signal_dir=str(signal_dir)), {"alpha": [0, 1]},
-                          cv=_cv(), scoring="accuracy", n_jobs=-1)
+    search = GridSearchCV(
+        SlowClassifier(signal_dir=str(signal_dir)),
+        {"alpha": [0, 1]},
+        cv=_cv(),
+        scoring="accuracy",
+        n_jobs=-1,
+    )
     outcome = {}
 
     def run():
@@ -224,8 +248,9 @@ def test_search_survives_a_killed_worker(client, small, tmp_path):
     deadline = time.monotonic() + 60
     while True:
         client.wait_for_workers(2, timeout=60)
-        settings = client.run(lambda dask_worker: getattr(
-            dask_worker.plugins.get(PLUGIN), "settings_", None))
+        settings = client.run(
+            lambda dask_worker: getattr(dask_worker.plugins.get(PLUGIN), "settings_", None)
+        )
         if (len(settings) == 2 and None not in settings.values()) or time.monotonic() > deadline:
             break
         time.sleep(0.2)

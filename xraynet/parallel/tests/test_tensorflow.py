@@ -14,8 +14,12 @@ from xraynet.parallel import (
     resolve_n_threads,
 )
 
-_ENV = ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH", "TF_NUM_INTRAOP_THREADS",
-        "TF_NUM_INTEROP_THREADS")
+_ENV = (
+    "CUDA_VISIBLE_DEVICES",
+    "TF_FORCE_GPU_ALLOW_GROWTH",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 @pytest.fixture
@@ -41,8 +45,13 @@ def test_resolve_n_threads():
 def test_configure_before_import_sets_environment(no_tensorflow):
     settings = configure_tensorflow(n_threads=3, gpu=1, memory_growth=True)
     assert "tensorflow" not in sys.modules  # it never imports TensorFlow
-    assert settings == {"n_threads": 3, "gpu": [1], "memory_growth": True,
-                        "applied": "environment", "skipped": []}
+    assert settings == {
+        "n_threads": 3,
+        "gpu": [1],
+        "memory_growth": True,
+        "applied": "environment",
+        "skipped": [],
+    }
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == "3"
     assert os.environ["TF_NUM_INTEROP_THREADS"] == "2"
     assert os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
@@ -88,8 +97,9 @@ def test_configure_after_start_warns_and_keeps_settings(monkeypatch):
         warnings.simplefilter("always")
         settings = configure_tensorflow(n_threads=wanted)
     messages = [str(w.message) for w in caught if w.category is UserWarning]
-    assert any("could not set intra-op threads" in m and "first operation" in m
-               for m in messages), messages
+    assert any(
+        "could not set intra-op threads" in m and "first operation" in m for m in messages
+    ), messages
     assert settings["applied"] == "tensorflow"
     assert "intra-op threads" in settings["skipped"]
     assert tf.config.threading.get_intra_op_parallelism_threads() == before
@@ -98,8 +108,12 @@ def test_configure_after_start_warns_and_keeps_settings(monkeypatch):
     # hiding GPUs on a machine without any is a no-op, not an error
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert configure_tensorflow(gpu="cpu" if not tf.config.list_physical_devices("GPU")
-                                    else None)["skipped"] == []
+        assert (
+            configure_tensorflow(gpu="cpu" if not tf.config.list_physical_devices("GPU") else None)[
+                "skipped"
+            ]
+            == []
+        )
 
 
 def test_detect_gpus_reads_cuda_visible_devices(monkeypatch):
@@ -111,8 +125,9 @@ def test_detect_gpus_reads_cuda_visible_devices(monkeypatch):
 
 
 def _fake_worker(name, nthreads=4, address="tcp://10.0.0.7:40001"):
-    return SimpleNamespace(name=name, address=address,
-                           state=SimpleNamespace(nthreads=nthreads, executing_count=0))
+    return SimpleNamespace(
+        name=name, address=address, state=SimpleNamespace(nthreads=nthreads, executing_count=0)
+    )
 
 
 @pytest.mark.parametrize("name, expected", [(0, "0"), (1, "2"), (3, "2"), ("node-5", "2")])

@@ -19,17 +19,37 @@ def real_metrics(pneumoniamnist_small):
 
 def test_model_card_from_a_real_record(tmp_path, real_metrics):
     metrics, ytr = real_metrics
-    rec = provenance_record(command="xraynet compare --dataset pneumoniamnist", random_state=0,
-                            data_source="pneumoniamnist", y=ytr, target_names=NAMES,
-                            models=["logreg"], selection_rule="roc_auc", threshold=0.5,
-                            threshold_rule="default 0.5")
-    path = write_model_card(tmp_path / "out", rec, metrics, model_name="logreg",
-                            subgroups={"roc_auc": {"female": 0.91, "male": 0.88}})
+    rec = provenance_record(
+        command="xraynet compare --dataset pneumoniamnist",
+        random_state=0,
+        data_source="pneumoniamnist",
+        y=ytr,
+        target_names=NAMES,
+        models=["logreg"],
+        selection_rule="roc_auc",
+        threshold=0.5,
+        threshold_rule="default 0.5",
+    )
+    path = write_model_card(
+        tmp_path / "out",
+        rec,
+        metrics,
+        model_name="logreg",
+        subgroups={"roc_auc": {"female": 0.91, "male": 0.88}},
+    )
     text = path.read_text(encoding="utf-8")
     assert path.name == "model_card.md"
-    for heading in ("## Intended use", "## Data", "## Splits", "## Model", "## Performance",
-                    "## Subgroups", "## Limitations", "## Ethical considerations",
-                    "## Citations"):
+    for heading in (
+        "## Intended use",
+        "## Data",
+        "## Splits",
+        "## Model",
+        "## Performance",
+        "## Subgroups",
+        "## Limitations",
+        "## Ethical considerations",
+        "## Citations",
+    ):
         assert heading in text
     lo, hi = metrics["ci95"]["roc_auc"]
     assert f"| ROC AUC | {metrics['roc_auc']:.3f} | {lo:.3f} – {hi:.3f} |" in text

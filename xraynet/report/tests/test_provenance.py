@@ -8,17 +8,27 @@ from xraynet.report import provenance_record
 
 def test_provenance_record_is_json_and_complete():
     y = np.array([0, 0, 1, 1, 1])
-    rec = provenance_record(command=["xraynet", "compare", "--out", "r"], random_state=np.int64(3),
-                            data_source="train/", y=y, target_names=["NORMAL", "PNEUMONIA"],
-                            groups=np.array(["a", "a", "b", "c", "c"]), models=["hog_svm"],
-                            selection_rule="roc_auc", threshold=np.float32(0.25),
-                            threshold_rule="Youden on out-of-fold predictions")
+    rec = provenance_record(
+        command=["xraynet", "compare", "--out", "r"],
+        random_state=np.int64(3),
+        data_source="train/",
+        y=y,
+        target_names=["NORMAL", "PNEUMONIA"],
+        groups=np.array(["a", "a", "b", "c", "c"]),
+        models=["hog_svm"],
+        selection_rule="roc_auc",
+        threshold=np.float32(0.25),
+        threshold_rule="Youden on out-of-fold predictions",
+    )
     back = json.loads(json.dumps(rec))  # no numpy types left
     assert back == rec
     assert rec["command"] == "xraynet compare --out r"
     assert rec["random_state"] == 3
-    assert rec["data"] == {"source": "train/", "n_images": 5,
-                           "counts": {"NORMAL": 2, "PNEUMONIA": 3}}
+    assert rec["data"] == {
+        "source": "train/",
+        "n_images": 5,
+        "counts": {"NORMAL": 2, "PNEUMONIA": 3},
+    }
     assert rec["patient_grouping"] is True and rec["n_patients"] == 3
     assert rec["versions"]["scikit-learn"] == sklearn.__version__
     assert rec["versions"]["numpy"] == np.__version__

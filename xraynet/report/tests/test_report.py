@@ -19,9 +19,15 @@ NAMES = ["NORMAL", "PNEUMONIA"]
 
 def _board(best):
     board = pd.DataFrame(
-        {"roc_auc_mean": [0.912, 0.871], "roc_auc_sd": [0.011, 0.02],
-         "accuracy_mean": [0.85, 0.8], "accuracy_sd": [0.01, 0.03],
-         "fit_time": [12.3, 0.4], "score_time": [0.2, 0.01], "error": ["", ""]},
+        {
+            "roc_auc_mean": [0.912, 0.871],
+            "roc_auc_sd": [0.011, 0.02],
+            "accuracy_mean": [0.85, 0.8],
+            "accuracy_sd": [0.01, 0.03],
+            "fit_time": [12.3, 0.4],
+            "score_time": [0.2, 0.01],
+            "error": ["", ""],
+        },
         index=pd.Index([best, "other_model"], name="model"),
     )
     board.attrs.update(primary_metric="roc_auc", best_model_name_=best)
@@ -54,8 +60,15 @@ def test_report_for_sklearn_pipeline(tmp_path, pneumoniamnist_small):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
     flat = FunctionTransformer(lambda X: X.reshape(len(X), -1) / 255.0)
     pipe = make_pipeline(flat, LogisticRegression(C=0.01, max_iter=500)).fit(Xtr, ytr)
-    path = write_report(tmp_path / "out", leaderboard=_board("logreg"), estimator=pipe,
-                        X_test=Xte, y_test=yte, target_names=NAMES, n_bootstraps=200)
+    path = write_report(
+        tmp_path / "out",
+        leaderboard=_board("logreg"),
+        estimator=pipe,
+        X_test=Xte,
+        y_test=yte,
+        target_names=NAMES,
+        n_bootstraps=200,
+    )
     html, pngs = _check_common(path, "logreg")
     assert len(pngs) == 3
     assert html.count("not available for this model") == 2  # training curves and Grad-CAM
@@ -68,8 +81,16 @@ def test_report_for_keras_estimator(tmp_path, pneumoniamnist_small):
 
     Xtr, ytr, Xte, yte = pneumoniamnist_small
     est = fitted_cnn(Xtr, ytr)  # shared with the Grad-CAM tests
-    path = write_report(tmp_path, leaderboard=_board("cnn"), estimator=est, X_test=Xte,
-                        y_test=yte, target_names=NAMES, n_bootstraps=100, n_gradcam=2)
+    path = write_report(
+        tmp_path,
+        leaderboard=_board("cnn"),
+        estimator=est,
+        X_test=Xte,
+        y_test=yte,
+        target_names=NAMES,
+        n_bootstraps=100,
+        n_gradcam=2,
+    )
     html, pngs = _check_common(path, "cnn")
     assert len(pngs) == 5
     assert "not available" not in html
@@ -98,8 +119,13 @@ def test_report_multiclass_scores(tmp_path):
     y = np.repeat([0, 1, 2], 30)
     proba = rng.dirichlet([1, 1, 1], size=90) + np.eye(3)[y]
     proba /= proba.sum(axis=1, keepdims=True)
-    html = write_report(tmp_path, y_test=y, y_score=proba, n_bootstraps=50,
-                        target_names=["normal", "bacterial", "viral"]).read_text()
+    html = write_report(
+        tmp_path,
+        y_test=y,
+        y_score=proba,
+        n_bootstraps=50,
+        target_names=["normal", "bacterial", "viral"],
+    ).read_text()
     assert "any disease versus normal" in html
     assert "(60 any disease, 30 normal)" in html
     assert len(_images_in(html)) == 2

@@ -29,10 +29,11 @@ def case():
 def test_section_has_figure_pivot_and_caveat(case, tmp_path):
     clf, X, y = case
     table = stress_test(clf, X, y, shifts=["darker", "jpeg"], severities=(1, 3))
-    html = write_report(tmp_path, estimator=clf, X_test=X, y_test=y, n_bootstraps=50,
-                        stress_results=table).read_text(encoding="utf-8")
-    section = html[html.index('<section id="robustness">'):]
-    section = section[:section.index("</section>")]
+    html = write_report(
+        tmp_path, estimator=clf, X_test=X, y_test=y, n_bootstraps=50, stress_results=table
+    ).read_text(encoding="utf-8")
+    section = html[html.index('<section id="robustness">') :]
+    section = section[: section.index("</section>")]
     assert "Robustness to acquisition shift" in section and "simulated" in section
     assert "<img" in section and (tmp_path / "stress_test.png").stat().st_size > 1000
     for head in ("AUC s1", "AUC s3", "specificity s1", "specificity s3"):
@@ -44,10 +45,17 @@ def test_section_has_figure_pivot_and_caveat(case, tmp_path):
 
 def test_no_section_without_results_and_a_bad_table_degrades(case, tmp_path):
     clf, X, y = case
-    html = write_report(tmp_path / "a", estimator=clf, X_test=X, y_test=y,
-                        n_bootstraps=50).read_text(encoding="utf-8")
+    html = write_report(
+        tmp_path / "a", estimator=clf, X_test=X, y_test=y, n_bootstraps=50
+    ).read_text(encoding="utf-8")
     assert "Robustness to acquisition shift" not in html
     with pytest.warns(RuntimeWarning, match="Robustness"):
-        path = write_report(tmp_path / "b", estimator=clf, X_test=X, y_test=y, n_bootstraps=50,
-                            stress_results=pd.DataFrame({"a": [1]}))
+        path = write_report(
+            tmp_path / "b",
+            estimator=clf,
+            X_test=X,
+            y_test=y,
+            n_bootstraps=50,
+            stress_results=pd.DataFrame({"a": [1]}),
+        )
     assert "Robustness could not be produced" in path.read_text(encoding="utf-8")

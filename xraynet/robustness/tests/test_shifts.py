@@ -92,8 +92,9 @@ def test_random_shifts_depend_only_on_the_seed():
     for name in ("noise", "rotation"):
         a = apply_shift(X, name, 2, random_state=5)
         np.testing.assert_array_equal(a, apply_shift(X, name, 2, random_state=5))
-    assert not np.array_equal(apply_shift(X, "noise", 2, random_state=5),
-                              apply_shift(X, "noise", 2, random_state=6))
+    assert not np.array_equal(
+        apply_shift(X, "noise", 2, random_state=5), apply_shift(X, "noise", 2, random_state=6)
+    )
 
 
 def test_colour_images_keep_their_channels():

@@ -26,7 +26,7 @@ def _images(n=40, size=24, seed=0):
     rng = np.random.default_rng(seed)
     y = np.tile([0, 1], n // 2)
     base = rng.integers(40, 140, (n, size, size, 1))
-    base[y == 1, size // 4: 3 * size // 4, size // 4: 3 * size // 4] += 90  # a bright "opacity"
+    base[y == 1, size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] += 90  # a bright "opacity"
     return np.clip(base, 0, 255).astype(np.uint8), y
 
 
@@ -69,10 +69,16 @@ def test_stress_test_table_clean_row_and_threshold(fitted):
     clf, X, y = fitted
     table = stress_test(clf, X, y, shifts=["darker", "blur"], severities=(1, 2))
     assert list(table.columns[:2]) == ["shift", "severity"]
-    assert {"roc_auc", "sensitivity", "specificity", "accuracy", "balanced_accuracy",
-            "n"} <= set(table.columns)
+    assert {"roc_auc", "sensitivity", "specificity", "accuracy", "balanced_accuracy", "n"} <= set(
+        table.columns
+    )
     assert table[["shift", "severity"]].values.tolist() == [
-        ["none", 0], ["darker", 1], ["darker", 2], ["blur", 1], ["blur", 2]]
+        ["none", 0],
+        ["darker", 1],
+        ["darker", 2],
+        ["blur", 1],
+        ["blur", 2],
+    ]
     clean = table.iloc[0]
     p = clf.predict_proba(X)[:, 1]
     assert clean["roc_auc"] == pytest.approx(roc_auc_score(y, p))
@@ -98,7 +104,8 @@ def test_stress_test_is_deterministic_and_subset_independent(fitted):
     only = stress_test(clf, X, y, shifts=["rotation"], random_state=3)
     pd.testing.assert_frame_equal(
         a[a["shift"] == "rotation"].reset_index(drop=True),
-        only[only["shift"] == "rotation"].reset_index(drop=True))
+        only[only["shift"] == "rotation"].reset_index(drop=True),
+    )
     other = apply_shift(X, "noise", 1, random_state=4)
     assert not np.array_equal(other, apply_shift(X, "noise", 1, random_state=3))
 
@@ -152,8 +159,7 @@ def test_summary_display_and_report_section(fitted, tmp_path):
     assert (tmp_path / "stress.png").stat().st_size > 1000
     from xraynet.report import write_report
 
-    path = write_report(tmp_path / "rep", estimator=clf, X_test=X, y_test=y,
-                        stress_results=table)
+    path = write_report(tmp_path / "rep", estimator=clf, X_test=X, y_test=y, stress_results=table)
     html = path.read_text()
     assert "Robustness to acquisition shift" in html and "low_contrast" in html
     assert (tmp_path / "rep" / "stress_test.png").is_file()

@@ -29,7 +29,7 @@ def _images(n=60, size=20, n_classes=2, seed=0):
     y = np.arange(n) % n_classes
     X = rng.integers(40, 140, (n, size, size, 1))
     for c in range(1, n_classes):  # class c: a bright patch in its own place
-        X[y == c, 2 + 6 * (c - 1): 8 + 6 * (c - 1), 4:16] += 80
+        X[y == c, 2 + 6 * (c - 1) : 8 + 6 * (c - 1), 4:16] += 80
     return np.clip(X, 0, 255).astype(np.uint8), y
 
 
@@ -46,8 +46,9 @@ def fitted():
 def test_n_jobs_gives_the_same_table(fitted):
     clf, X, y = fitted
     kw = dict(shifts=["noise", "rotation", "jpeg", "blur"], severities=(1, 2, 3), random_state=7)
-    pd.testing.assert_frame_equal(stress_test(clf, X, y, n_jobs=1, **kw),
-                                  stress_test(clf, X, y, n_jobs=2, **kw))
+    pd.testing.assert_frame_equal(
+        stress_test(clf, X, y, n_jobs=1, **kw), stress_test(clf, X, y, n_jobs=2, **kw)
+    )
     with pytest.raises(ValueError, match="n_jobs must be None or a non-zero int"):
         stress_test(clf, X, y, n_jobs=0, **kw)
 
