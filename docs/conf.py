@@ -84,7 +84,7 @@ nitpicky = True
 # --- xraynet names documented under their sub-package -------------------------------------
 # The API reference documents every public name once, under its sub-package
 # (``xraynet.io.ImageLoader``). Docstrings also write the top-level aliases
-# (``xraynet.ImageLoader``) or re-exports (``xraynet.explain.GradCAMDisplay``); resolve those
+# (``xraynet.ImageLoader``) or re-exports (``xraynet.plotting.GradCAMDisplay``); resolve those
 # to the documented name instead of leaving the reference unlinked.
 
 # scikit-learn API methods worth listing on every estimator page even when inherited.

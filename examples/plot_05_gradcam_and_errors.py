@@ -12,7 +12,7 @@ and its mistakes must be understood. This example trains the seed CNN on Pneumon
   (:func:`~xraynet.metrics.threshold_for_sensitivity`);
 * shows the most confident mistakes (:class:`~xraynet.plotting.PredictionGridDisplay`);
 * draws Grad-CAM heatmaps (:func:`~xraynet.explain.gradcam`,
-  :class:`~xraynet.plotting.GradCAMDisplay`) — the regions that drove each prediction.
+  :class:`~xraynet.explain.GradCAMDisplay`) — the regions that drove each prediction.
 
 .. note::
 
@@ -137,11 +137,11 @@ heatmaps = gradcam(cnn, X_test[examples])
 print(heatmaps.shape, heatmaps.dtype, float(heatmaps.min()), float(heatmaps.max()))
 
 # %%
-# :class:`~xraynet.plotting.GradCAMDisplay` overlays them on the images; with the true labels
+# :class:`~xraynet.explain.GradCAMDisplay` overlays them on the images; with the true labels
 # given, the captions of wrong predictions are coloured. (The bottom row was wrong at the
 # default threshold of 0.5; most of those images are called normal at the threshold chosen
 # above.)
-from xraynet.plotting import GradCAMDisplay
+from xraynet.explain import GradCAMDisplay
 
 GradCAMDisplay.from_estimator(
     cnn, X_test[examples], y_test[examples], target_names=target_names, n_cols=4
