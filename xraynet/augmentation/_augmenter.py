@@ -18,8 +18,8 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from xraynet.utils import N_JOBS_CONSTRAINT, check_image_array, check_random_state_int
-from xraynet.utils._validation import NonBoolInterval
+from xraynet.utils import check_image_array, check_random_state_int
+from xraynet.utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 
 from ._warp import BORDERS, Params, affine_matrices, augment_chunk, draw, lookup_tables
 

@@ -24,8 +24,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from xraynet.utils import N_JOBS_CONSTRAINT, check_image_array
-from xraynet.utils._validation import NonBoolInterval
+from xraynet.utils import check_image_array
+from xraynet.utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 
 __all__ = ["HOGTransformer"]
 

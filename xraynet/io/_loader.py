@@ -10,8 +10,8 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ..utils import N_JOBS_CONSTRAINT, check_image_array
-from ..utils._validation import NonBoolInterval
+from ..utils import check_image_array
+from ..utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 from ._errors import ImageLoadError
 from ._intensity import INTENSITY_MODES, normalize_intensity
 from ._masks import MASK_MODES, apply_mask, read_mask

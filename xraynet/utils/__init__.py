@@ -9,7 +9,6 @@ from ._estimators import (
     is_path_input,
 )
 from ._validation import (
-    N_JOBS_CONSTRAINT,
     check_image_array,
     check_n_jobs,
     check_random_state_int,
@@ -17,7 +16,6 @@ from ._validation import (
 )
 
 __all__ = [
-    "N_JOBS_CONSTRAINT",
     "check_image_array",
     "check_n_jobs",
     "check_random_state_int",

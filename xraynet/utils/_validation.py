@@ -13,7 +13,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 __all__ = [
-    "N_JOBS_CONSTRAINT",
     "check_image_array",
     "check_n_jobs",
     "check_random_state_int",

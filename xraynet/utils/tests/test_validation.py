@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import validate_parameter_constraints
 
-from xraynet.utils import N_JOBS_CONSTRAINT, check_n_jobs
+from xraynet.utils import check_n_jobs
+from xraynet.utils._validation import N_JOBS_CONSTRAINT
 
 
 @pytest.mark.parametrize("good", [None, 1, 2, -1, -2, np.int64(3)])
