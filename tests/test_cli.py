@@ -52,7 +52,7 @@ def test_help_and_version(capsys):
     rc, out, _ = run(["compare", "--help"], capsys)
     assert rc == 0
     for option in ("--dataset", "--test", "--models", "--cv", "--size", "--epochs",
-                   "--groups", "--normal", "--verbose", "--n-jobs", "--random-state", "--quick", "--out",
+                   "--groups", "--normal", "--verbose", "--max-pixels", "--n-jobs", "--random-state", "--quick", "--out",
                    "--data-home", "examples:"):
         assert option in out
     for name in available_models():  # the zoo is listed with a description
@@ -270,6 +270,11 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     errors = [ln for ln in err.splitlines() if ln.startswith("xraynet: error:")]
     assert len(errors) == 1 and str(folder / "bad.jpeg") in errors[0]
     assert "1 of 4 image(s) could not be read" in err
+    # --max-pixels: the reader's limit, and the message names the option
+    rc, stdout, err = run(["predict", str(model_file), files[0], "--max-pixels", "1000"],
+                          capsys)
+    assert rc == 1 and len(stdout.strip().splitlines()) == 1  # the header only
+    assert files[0] in err and "--max-pixels 1000" in err and "raise --max-pixels" in err
     # --from-file: one path per line, blank lines and # comments skipped
     listing = tmp_path / "list.txt"
     listing.write_text("# scans\n" + "\n\n".join(files) + "\n")
@@ -307,6 +312,11 @@ def test_compare_without_patient_ids_and_named_normal_class(kermany_dir, tmp_pat
     assert_one_line_error(rc, err, "--normal")
     rc, _, err = run(["compare", "--dataset", "pneumoniamnist", "--normal", "clear"], capsys)
     assert_one_line_error(rc, err, "--normal")
+    rc, _, err = run(["compare", str(root), "--normal", "clear", "--models", "hog_svm",
+                      "--cv", "2", "--max-pixels", "1000", "-q", "--out", str(tmp_path / "r")],
+                     capsys)
+    assert_one_line_error(rc, err, "--max-pixels 1000", "raise --max-pixels")
+    assert rc == 1 and not (tmp_path / "r").exists()
     out = tmp_path / "results"
     rc, _, err = run(["compare", str(root), "--normal", "clear", "--quick", "--models",
                       "hog_svm", "--cv", "2", "--size", "32", "--no-stress", "--out", str(out)],

@@ -97,6 +97,22 @@ def _import_tensorflow_quietly(verbose=False):
         os.close(devnull)
 
 
+def _add_max_pixels(parser):
+    """The ``--max-pixels`` option: the decompression-bomb limit of the image reader."""
+    parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
+                        help="refuse images of more than N pixels, read from the header "
+                             "before decoding (default: 100000000, i.e. 100 MP; raise it "
+                             "for genuine larger scans)")
+
+
+def _option_message(args, msg):
+    """``msg`` with the library's ``max_pixels=`` advice given as the CLI option."""
+    if hasattr(args, "max_pixels"):
+        msg = msg.replace("raise max_pixels", "raise --max-pixels")
+        msg = msg.replace("max_pixels=", "--max-pixels ")
+    return msg
+
+
 def _version():
     from xraynet import __version__
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from ._common import (
     PROG,
     CLIError,
+    _add_max_pixels,
     _add_verbose,
     _int,
     _json,
@@ -106,6 +107,7 @@ def add_compare_parser(sub, fmt):
     cmp.add_argument("--no-stress", action="store_true",
                      help="skip the acquisition stress test (rank by clean ROC AUC)")
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    _add_max_pixels(cmp)
     _add_verbose(cmp)
     cmp.set_defaults(func=_cmd_compare)
 
@@ -192,8 +194,12 @@ def _load_data(args):
     if groups is not None:
         grouping = f"by patient ({len(np.unique(groups))} patients)"
     return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=groups, size=size, grouping=grouping,
-                loader=ImageLoader(size=size), target_names=list(data.target_names),
+                loader=_loader(ImageLoader, size, args.max_pixels), target_names=list(data.target_names),
                 source=str(args.data_dir))
+
+
+def _loader(cls, size, max_pixels):
+    return cls(size=size) if max_pixels is None else cls(size=size, max_pixels=max_pixels)
 
 
 def _pick_models(args, size):

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from ._common import PROG, CLIError, _import_tensorflow_quietly, _Parser, _version
+from ._common import PROG, CLIError, _import_tensorflow_quietly, _option_message, _Parser, _version
 from ._compare import add_compare_parser
 from ._evaluate import add_evaluate_parser
 from ._predict import add_predict_parser
@@ -56,6 +56,6 @@ def main(argv=None):
     except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
         if os.environ.get("XRAYNET_DEBUG"):
             raise
-        msg = " ".join(str(exc).split()) or type(exc).__name__
+        msg = _option_message(args, " ".join(str(exc).split()) or type(exc).__name__)
         print(f"{PROG}: error: {msg} (set XRAYNET_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1

@@ -4,7 +4,16 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import PROG, CLIError, _add_verbose, _positive_int, _probability, _takes_paths
+from ._common import (
+    PROG,
+    CLIError,
+    _add_max_pixels,
+    _add_verbose,
+    _option_message,
+    _positive_int,
+    _probability,
+    _takes_paths,
+)
 
 _BATCH = 64  # files decoded and classified per predict_proba call
 
@@ -59,6 +68,7 @@ def add_predict_parser(sub, fmt):
     pred.add_argument("--trust-pickle", action="store_true",
                       help="also load pickle/joblib model files. Unpickling runs any code "
                            "the file contains: use only for files you made yourself")
+    _add_max_pixels(pred)
     _add_verbose(pred)
     pred.set_defaults(func=_cmd_predict)
     return pred
@@ -111,6 +121,11 @@ def _cmd_predict(args):
         if size is None:
             raise CLIError("cannot tell the image size this model takes; give --size PX")
         loader = ImageLoader(size=size, color="rgb" if shape and shape[2] == 3 else "grayscale")
+        if args.max_pixels is not None:
+            loader.set_params(max_pixels=args.max_pixels)
+    elif args.max_pixels is not None:  # the model's own loader reads the files
+        model.steps[0][1].set_params(max_pixels=args.max_pixels)
+
     def proba(files):
         x = np.asarray([str(f) for f in files], dtype=object)
         return np.asarray(model.predict_proba(x if loader is None else loader.transform(x)))
@@ -127,8 +142,8 @@ def _cmd_predict(args):
                     results.append((f, proba([f])[0]))
                 except (ImageLoadError, OSError, ValueError) as exc:
                     failed.append(f)
-                    print(f"{PROG}: error: {f}: {' '.join(str(exc).split())}",
-                          file=sys.stderr)
+                    msg = _option_message(args, " ".join(str(exc).split()))
+                    print(f"{PROG}: error: {f}: {msg}", file=sys.stderr)
         for f, p in results:
             rows.append(_row(f, p, threshold, names))
     _write_rows(args, rows, threshold)
