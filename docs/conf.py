@@ -39,7 +39,10 @@ autodoc_typehints = "none"
 autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_validation_checks = set()
+# Every documented parameter and return value is described; summaries are capitalised.
+numpydoc_validation_checks = {"PR01", "PR02", "PR03", "PR06", "PR10", "RT01", "GL08", "SS02"}
+# Dask calls the worker plugin's hooks; their arguments are Dask's, documented there.
+numpydoc_validation_exclude = {r"TensorFlowWorkerPlugin\.(setup|teardown|transition)$"}
 
 # Online inventories first, the offline copies in _inv/ second (CI has no network).
 intersphinx_mapping = {

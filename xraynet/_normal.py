@@ -40,6 +40,16 @@ def _words(name):
 def is_normal_name(name):
     """True when ``name`` is recognised as the normal class (see :data:`NORMAL_NAMES`).
 
+    Parameters
+    ----------
+    name : str
+        A class or folder name.
+
+    Returns
+    -------
+    bool
+        Whether ``name`` means "normal" (non-strings are never normal).
+
     Examples
     --------
     >>> from xraynet.datasets import is_normal_name

@@ -107,14 +107,6 @@ class Augmenter(TransformerMixin, BaseEstimator):
         Contrast factor ``c`` drawn in ``[lo, hi]``, ``0 < lo``: pixel values
         become ``mean + c * (value - mean)`` (the mean of the image), as
         ``PIL.ImageEnhance.Contrast``. ``None`` leaves contrast unchanged.
-    gamma_range : (float, float) or None, default=None
-        Gamma ``g`` drawn in ``[lo, hi]``, ``0 < lo``, e.g. ``(0.8, 1.25)``:
-        after brightness and contrast, grey levels ``v`` (clipped to 0-255)
-        become ``255 * (v / 255) ** g``. Black and white stay fixed; ``g > 1``
-        darkens the mid-tones, ``g < 1`` brightens them (a different detector
-        response or display curve). Applied in the same lookup table as
-        brightness and contrast, so it costs nothing extra per pixel.
-        ``None`` leaves gamma unchanged.
     fill_mode : {"constant", "nearest", "reflect", "wrap"}, default="constant"
         How pixels that come from outside the image are filled. ``"constant"``
         (value ``cval``, black by default) is the default because the border of
@@ -130,6 +122,14 @@ class Augmenter(TransformerMixin, BaseEstimator):
         Number of threads (OpenCV releases the GIL). ``None`` means 1 unless
         in a ``joblib.parallel_config`` context, ``-1`` all cores. The output
         does not depend on ``n_jobs``.
+    gamma_range : (float, float) or None, default=None
+        Gamma ``g`` drawn in ``[lo, hi]``, ``0 < lo``, e.g. ``(0.8, 1.25)``:
+        after brightness and contrast, grey levels ``v`` (clipped to 0-255)
+        become ``255 * (v / 255) ** g``. Black and white stay fixed; ``g > 1``
+        darkens the mid-tones, ``g < 1`` brightens them (a different detector
+        response or display curve). Applied in the same lookup table as
+        brightness and contrast, so it costs nothing extra per pixel.
+        ``None`` leaves gamma unchanged.
 
     See Also
     --------

@@ -134,6 +134,19 @@ class GradCAMDisplay:
              title="Grad-CAM: where the network found its evidence"):
         """Draw each image and its overlay side by side, with a colour bar.
 
+        Parameters
+        ----------
+        n_cols : int, default=4
+            Image/overlay pairs per row.
+        alpha : float, default=0.45
+            Opacity of the heatmap over the image.
+        cmap : str, default="jet"
+            Colour map of the heatmap.
+        figure : matplotlib Figure, default=None
+            Figure to draw on; a new one when None.
+        title : str, default="Grad-CAM: where the network found its evidence"
+            Figure title.
+
         Returns
         -------
         self : GradCAMDisplay

@@ -266,7 +266,17 @@ def _bootstrap_intervals(
 
 
 class OperatingPoint(NamedTuple):
-    """A decision threshold and the sensitivity / specificity it gives."""
+    """A decision threshold and the sensitivity / specificity it gives.
+
+    Parameters
+    ----------
+    threshold : float
+        The decision threshold on the disease score.
+    sensitivity : float
+        Sensitivity at that threshold.
+    specificity : float
+        Specificity at that threshold.
+    """
 
     threshold: float
     sensitivity: float

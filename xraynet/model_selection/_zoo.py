@@ -42,7 +42,13 @@ def available_models():
 
 
 def describe_models():
-    """One-line description of every zoo model (name -> str), for ``--help`` texts."""
+    """One-line description of every zoo model, for ``--help`` texts.
+
+    Returns
+    -------
+    dict of str to str
+        Model name to description, in the zoo's order.
+    """
     return {name: description for name, (description, _) in _ZOO.items()}
 
 

@@ -21,13 +21,20 @@ def _labels_and_names(y_true, y_pred, labels, target_names):
 
 
 class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
-    """scikit-learn's confusion matrix, readable at a glance.
+    """Scikit-learn's confusion matrix, readable at a glance.
 
     Differences from :class:`sklearn.metrics.ConfusionMatrixDisplay`: a
     ``target_names`` argument (class names instead of integers; 0/1 labels
     default to "normal"/"disease"), each cell shows the count *and* its share
     of the true class (so the diagonal reads as sensitivity / specificity),
     a title, and a blue colour map. All of scikit-learn's arguments work.
+
+    Parameters
+    ----------
+    confusion_matrix : ndarray of shape (n_classes, n_classes)
+        The confusion matrix.
+    display_labels : ndarray of shape (n_classes,), default=None
+        Class names shown on the axes.
 
     Examples
     --------
@@ -86,6 +93,8 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
 
         Parameters
         ----------
+        include_values, cmap, xticks_rotation, values_format, ax, colorbar, im_kw, text_kw
+            As in :meth:`sklearn.metrics.ConfusionMatrixDisplay.plot`.
         show_percent : bool, default=True
             Add each count's percentage of its true class (row) to the cell.
 

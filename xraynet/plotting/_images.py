@@ -98,6 +98,15 @@ class ImageGridDisplay:
     def plot(self, figure=None, *, title="Sample images per class", cmap="gray"):
         """Draw the grid.
 
+        Parameters
+        ----------
+        figure : matplotlib Figure, default=None
+            Figure to draw on; a new one when None.
+        title : str, default="Sample images per class"
+            Figure title.
+        cmap : str, default="gray"
+            Colour map of single-channel images.
+
         Returns
         -------
         self : ImageGridDisplay
@@ -220,6 +229,19 @@ class PredictionGridDisplay:
 
     def plot(self, *, n_wrong=6, n_correct=6, n_cols=6, figure=None, cmap="gray"):
         """Draw the two sections (incorrect first).
+
+        Parameters
+        ----------
+        n_wrong : int, default=6
+            Misclassified images shown, most confident first.
+        n_correct : int, default=6
+            Correctly classified images shown, most confident first.
+        n_cols : int, default=6
+            Images per row.
+        figure : matplotlib Figure, default=None
+            Figure to draw on; a new one when None.
+        cmap : str, default="gray"
+            Colour map of single-channel images.
 
         Returns
         -------

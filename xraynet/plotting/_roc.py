@@ -113,6 +113,15 @@ class RocCurvesDisplay:
     def plot(self, ax=None, *, title="ROC curves", chance=True):
         """Draw the curves, best AUC first in the legend.
 
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        title : str, default="ROC curves"
+            Axes title.
+        chance : bool, default=True
+            Draw the chance diagonal.
+
         Returns
         -------
         self : RocCurvesDisplay

@@ -16,7 +16,18 @@ __all__ = [
 
 
 def final_estimator(estimator):
-    """The last step of a Pipeline, else the estimator itself."""
+    """The last step of a Pipeline, else the estimator itself.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Any scikit-learn estimator.
+
+    Returns
+    -------
+    estimator
+        ``estimator.steps[-1][1]`` for a Pipeline, else ``estimator``.
+    """
     steps = getattr(estimator, "steps", None)
     if steps:
         return steps[-1][1]
@@ -24,7 +35,20 @@ def final_estimator(estimator):
 
 
 def class_name(label, target_names):
-    """Human-readable name of one class label (``target_names[label]`` when it applies)."""
+    """Human-readable name of one class label.
+
+    Parameters
+    ----------
+    label : int or str
+        A class label as in ``y``.
+    target_names : sequence of str or None
+        Class names indexed by integer label.
+
+    Returns
+    -------
+    str
+        ``target_names[label]`` for an integer label in range, else ``str(label)``.
+    """
     if target_names is not None:
         try:
             i = int(label)
@@ -38,8 +62,18 @@ def class_name(label, target_names):
 def disease_scores(y_score, *, name="y_score"):
     """Disease-class scores as a 1-D float array.
 
-    Accepts the probability of the disease class, shape (n_samples,), or the
-    (n_samples, 2) output of ``predict_proba`` (its last column is taken).
+    Parameters
+    ----------
+    y_score : array-like of shape (n_samples,) or (n_samples, 2)
+        The probability of the disease class, or the output of ``predict_proba``
+        (its last column is taken).
+    name : str, default="y_score"
+        The argument name used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The disease-class scores.
 
     Raises
     ------
@@ -62,6 +96,16 @@ def is_keras_estimator(estimator):
 
     The one definition the report, Grad-CAM and persistence code share. Keras is
     imported only when this is called, so importing ``xraynet.utils`` stays light.
+
+    Parameters
+    ----------
+    estimator : object
+        Any object.
+
+    Returns
+    -------
+    bool
+        Whether ``estimator`` is one of xraynet's Keras classifiers.
     """
     from ..models._base import BaseImageClassifier
 
@@ -69,7 +113,18 @@ def is_keras_estimator(estimator):
 
 
 def is_path_input(X):
-    """True when ``X`` is a sequence of file paths rather than pixel arrays."""
+    """True when ``X`` is a sequence of file paths rather than pixel arrays.
+
+    Parameters
+    ----------
+    X : object
+        Model input: a list, array or Series of paths, or an image array.
+
+    Returns
+    -------
+    bool
+        Whether ``X`` holds file paths.
+    """
     if isinstance(X, (str, os.PathLike)):
         return False  # a single path: let the loader / validation complain
     if isinstance(X, np.ndarray):
@@ -84,7 +139,18 @@ def is_path_input(X):
 
 
 def decision_threshold(estimator):
-    """The threshold on P(disease) a fitted model predicts with (``threshold_``, else 0.5)."""
+    """The threshold on P(disease) a fitted model predicts with.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A fitted classifier.
+
+    Returns
+    -------
+    float
+        Its ``threshold_`` (or that of its last Pipeline step that has one), else 0.5.
+    """
     for est in [estimator] + [s for _, s in getattr(estimator, "steps", [])][::-1]:
         t = getattr(est, "threshold_", None)
         if t is not None:
@@ -98,6 +164,16 @@ def fitted_input_shape(estimator):
     The one place that knows where the fitted input shape lives: the
     ``input_shape_`` of the estimator, of the first Pipeline step that has
     one, or of the first member of an ensemble (``estimators_``).
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A fitted model.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(height, width, channels)``, or None when no step records it.
     """
     shape = getattr(estimator, "input_shape_", None)
     if shape is not None:

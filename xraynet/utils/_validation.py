@@ -182,6 +182,16 @@ def check_random_state_int(random_state):
     Keras, TensorFlow and OpenCV need integer seeds; ``None`` stays ``None``
     (non-deterministic), an int is returned as is, and a ``RandomState`` draws
     one integer.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        A scikit-learn ``random_state``.
+
+    Returns
+    -------
+    int or None
+        The seed.
     """
     if random_state is None:
         return None
@@ -195,6 +205,16 @@ def get_data_home(data_home=None):
 
     ``data_home`` if given, else ``$XRAYNET_DATA``, else ``~/xraynet_data``.
     The folder is not created here: callers that write create it themselves.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        An explicit folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder (``~`` expanded).
     """
     if data_home is None:
         data_home = os.environ.get("XRAYNET_DATA") or Path.home() / "xraynet_data"
