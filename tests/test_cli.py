@@ -51,9 +51,24 @@ def test_help_and_version(capsys):
     assert "compare" in out and "predict" in out and "examples:" in out
     rc, out, _ = run(["compare", "--help"], capsys)
     assert rc == 0
-    for option in ("--dataset", "--test", "--models", "--cv", "--size", "--epochs",
-                   "--groups", "--normal", "--verbose", "--max-pixels", "--n-jobs", "--random-state", "--quick", "--out",
-                   "--data-home", "examples:"):
+    for option in (
+        "--dataset",
+        "--test",
+        "--models",
+        "--cv",
+        "--size",
+        "--epochs",
+        "--groups",
+        "--normal",
+        "--verbose",
+        "--max-pixels",
+        "--n-jobs",
+        "--random-state",
+        "--quick",
+        "--out",
+        "--data-home",
+        "examples:",
+    ):
         assert option in out
     for name in available_models():  # the zoo is listed with a description
         assert f"\n  {name} " in out
@@ -70,19 +85,22 @@ def test_help_and_version(capsys):
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys, xraynet.cli as c\n"
-            "try:\n    c.main(['compare', '--help'])\nexcept SystemExit:\n    pass\n"
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF'\n"
-            "assert 'sklearn' not in sys.modules, 'sklearn'\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys, xraynet.cli as c\n"
+        "try:\n    c.main(['compare', '--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF'\n"
+        "assert 'sklearn' not in sys.modules, 'sklearn'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_bad_argument_in_subprocess_has_no_traceback(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "xraynet.cli", "compare", str(tmp_path / "missing")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == [
@@ -98,9 +116,9 @@ def test_tensorflow_start_up_lines_hidden_unless_verbose(tmp_path):
     quiet = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert quiet.returncode == 2
     assert quiet.stderr.strip().splitlines() == [
-        f"xraynet: error: model file {str(tmp_path / 'm.skops')!r} does not exist"]
-    loud = subprocess.run(cmd + ["--verbose"], capture_output=True, text=True, timeout=300,
-                          env=env)
+        f"xraynet: error: model file {str(tmp_path / 'm.skops')!r} does not exist"
+    ]
+    loud = subprocess.run(cmd + ["--verbose"], capture_output=True, text=True, timeout=300, env=env)
     assert loud.returncode == 2
     assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
     if "oneDNN" in loud.stderr or "absl" in loud.stderr:  # this TF build prints them
@@ -164,15 +182,39 @@ def test_one_class_and_unknown_model(tree, tmp_path, capsys):
 
 def test_options_out_of_range_name_the_option(tree, tmp_path, capsys):
     # --cv larger than the data allows: a user error naming --cv and the limit, no training
-    rc, _, err = run(["compare", str(tree), "--cv", "30", "--models", "hog_svm", "--quick",
-                      "--out", str(tmp_path / "r")], capsys)
+    rc, _, err = run(
+        [
+            "compare",
+            str(tree),
+            "--cv",
+            "30",
+            "--models",
+            "hog_svm",
+            "--quick",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
     assert rc == 2
     assert_one_line_error(rc, err, "--cv 30", "use --cv")
     limit = int(err.split("use --cv ")[1].split()[0])
     assert 2 <= limit < 30
     assert not (tmp_path / "r").exists()
-    rc, _, err = run(["compare", str(tree), "--no-groups", "--cv", "30", "--models",
-                      "hog_svm", "--out", str(tmp_path / "r")], capsys)
+    rc, _, err = run(
+        [
+            "compare",
+            str(tree),
+            "--no-groups",
+            "--cv",
+            "30",
+            "--models",
+            "hog_svm",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
     assert_one_line_error(rc, err, "--cv 30", "images in the smallest class")
     rc, _, err = run(["compare", str(tree), "--random-state", "-1"], capsys)
     assert rc == 2
@@ -188,8 +230,22 @@ def test_options_out_of_range_name_the_option(tree, tmp_path, capsys):
 
 def test_compare_folder_then_predict(tree, tmp_path, capsys):
     out = tmp_path / "results"
-    rc, stdout, err = run(["compare", str(tree), "--quick", "--models", "hog_svm,seed_cnn",
-                           "--cv", "2", "--size", "32", "--out", str(out)], capsys)
+    rc, stdout, err = run(
+        [
+            "compare",
+            str(tree),
+            "--quick",
+            "--models",
+            "hog_svm,seed_cnn",
+            "--cv",
+            "2",
+            "--size",
+            "32",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert "leaderboard" in stdout and "winner:" in stdout
     assert "seed_cnn" in err and "hog_svm" in err  # progress lines
@@ -211,9 +267,19 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     model_file = out / metrics["model_file"]
     assert model_file.suffix in (".skops", ".xraynet")  # safe formats, never a pickle
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["cv_stress.csv", "leaderboard.csv", "metrics.json", "model_card.md", model_file.name,
-         "report.html", "test_metrics.csv", "test_predictions.csv",
-         "test_stress.csv", *[p.name for p in out.glob("*.png")]])
+        [
+            "cv_stress.csv",
+            "leaderboard.csv",
+            "metrics.json",
+            "model_card.md",
+            model_file.name,
+            "report.html",
+            "test_metrics.csv",
+            "test_predictions.csv",
+            "test_stress.csv",
+            *[p.name for p in out.glob("*.png")],
+        ]
+    )
     assert "Robustness to acquisition shift" in (out / "report.html").read_text()
     assert not list(tmp_path.glob(".results*"))  # no staging folder or lock left behind
     if importlib.util.find_spec("xraynet.report") is not None:
@@ -229,7 +295,8 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     at_threshold = np.where(preds["p_disease"] >= metrics["threshold"], "PNEUMONIA", "NORMAL")
     assert (preds["predicted"] == at_threshold).all()
     assert (preds["true"] == preds["predicted"]).mean() == pytest.approx(
-        metrics["test"]["accuracy"])
+        metrics["test"]["accuracy"]
+    )
     assert "test_predictions.csv" in run(["compare", "--help"], capsys)[1]
 
     # the saved winner is a whole pipeline that reads image files
@@ -271,21 +338,20 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert len(errors) == 1 and str(folder / "bad.jpeg") in errors[0]
     assert "1 of 4 image(s) could not be read" in err
     # --max-pixels: the reader's limit, and the message names the option
-    rc, stdout, err = run(["predict", str(model_file), files[0], "--max-pixels", "1000"],
-                          capsys)
+    rc, stdout, err = run(["predict", str(model_file), files[0], "--max-pixels", "1000"], capsys)
     assert rc == 1 and len(stdout.strip().splitlines()) == 1  # the header only
     assert files[0] in err and "--max-pixels 1000" in err and "raise --max-pixels" in err
     # --from-file: one path per line, blank lines and # comments skipped
     listing = tmp_path / "list.txt"
     listing.write_text("# scans\n" + "\n\n".join(files) + "\n")
-    rc, stdout, err = run(["predict", str(model_file), "--from-file", str(listing),
-                           "--format", "csv"], capsys)
+    rc, stdout, err = run(
+        ["predict", str(model_file), "--from-file", str(listing), "--format", "csv"], capsys
+    )
     assert rc == 0, err
     assert [ln.split(",")[0] for ln in stdout.strip().splitlines()[1:]] == files
     rc, _, err = run(["predict", str(model_file)], capsys)
     assert_one_line_error(rc, err, "IMAGE", "--from-file")
-    rc, _, err = run(["predict", str(model_file), "--from-file", str(tmp_path / "no.txt")],
-                     capsys)
+    rc, _, err = run(["predict", str(model_file), "--from-file", str(tmp_path / "no.txt")], capsys)
     assert_one_line_error(rc, err, "--from-file", "cannot be read")
     (tmp_path / "empty" / ".hidden").mkdir(parents=True)
     shutil.copy(files[0], tmp_path / "empty" / ".hidden" / "x.jpeg")
@@ -294,8 +360,23 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
 
     # a second run into the same folder replaces the results as a whole
     first = (out / "metrics.json").read_text()
-    rc, _, err = run(["compare", str(tree), "--quick", "--models", "hog_svm", "--cv", "2",
-                      "--size", "32", "--no-stress", "--out", str(out)], capsys)
+    rc, _, err = run(
+        [
+            "compare",
+            str(tree),
+            "--quick",
+            "--models",
+            "hog_svm",
+            "--cv",
+            "2",
+            "--size",
+            "32",
+            "--no-stress",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert (out / "metrics.json").read_text() != first
     assert not (out / "test_stress.csv").exists() and not (out / "cv_stress.csv").exists()
@@ -312,15 +393,46 @@ def test_compare_without_patient_ids_and_named_normal_class(kermany_dir, tmp_pat
     assert_one_line_error(rc, err, "--normal")
     rc, _, err = run(["compare", "--dataset", "pneumoniamnist", "--normal", "clear"], capsys)
     assert_one_line_error(rc, err, "--normal")
-    rc, _, err = run(["compare", str(root), "--normal", "clear", "--models", "hog_svm",
-                      "--cv", "2", "--max-pixels", "1000", "-q", "--out", str(tmp_path / "r")],
-                     capsys)
+    rc, _, err = run(
+        [
+            "compare",
+            str(root),
+            "--normal",
+            "clear",
+            "--models",
+            "hog_svm",
+            "--cv",
+            "2",
+            "--max-pixels",
+            "1000",
+            "-q",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
     assert_one_line_error(rc, err, "--max-pixels 1000", "raise --max-pixels")
     assert rc == 1 and not (tmp_path / "r").exists()
     out = tmp_path / "results"
-    rc, _, err = run(["compare", str(root), "--normal", "clear", "--quick", "--models",
-                      "hog_svm", "--cv", "2", "--size", "32", "--no-stress", "--out", str(out)],
-                     capsys)
+    rc, _, err = run(
+        [
+            "compare",
+            str(root),
+            "--normal",
+            "clear",
+            "--quick",
+            "--models",
+            "hog_svm",
+            "--cv",
+            "2",
+            "--size",
+            "32",
+            "--no-stress",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert "grouping off: file names carry no patient ids" in err
     metrics = json.loads((out / "metrics.json").read_text())
@@ -336,9 +448,23 @@ def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, c
     # (the whole quick zoo takes ~1.5 min of CPU: mobilenetv2 and resnet are
     # left out here to keep the suite fast; `make compare` runs them all)
     models = "seed_cnn,hog_svm,random_forest"
-    rc, stdout, err = run(["compare", "--dataset", "pneumoniamnist", "--quick", "--models",
-                           models, "--data-home", str(data_dir), "--cv", "2",
-                           "--out", str(out)], capsys)
+    rc, stdout, err = run(
+        [
+            "compare",
+            "--dataset",
+            "pneumoniamnist",
+            "--quick",
+            "--models",
+            models,
+            "--data-home",
+            str(data_dir),
+            "--cv",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert rc == 0, err
     board = pd.read_csv(out / "leaderboard.csv", index_col="model")
     assert sorted(board.index) == sorted(models.split(","))

@@ -209,8 +209,14 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.parametrize(
     "estimator",
-    [HOGTransformer(), ImageFlattener(), Augmenter(), ImageLoader(),
-     ProbabilityEnsemble(_members()), CNNClassifier(epochs=1)],
+    [
+        HOGTransformer(),
+        ImageFlattener(),
+        Augmenter(),
+        ImageLoader(),
+        ProbabilityEnsemble(_members()),
+        CNNClassifier(epochs=1),
+    ],
     ids=lambda est: type(est).__name__,
 )
 def test_param_validation(estimator):

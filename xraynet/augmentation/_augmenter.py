@@ -63,8 +63,7 @@ def _check_range(value, name, *, allow_none, lower_open):
         )
     if (lo <= 0 if lower_open else lo < 0) or lo > hi:
         raise ValueError(
-            f"{name} must satisfy {'0 < lo' if lower_open else '0 <= lo'} <= hi; "
-            f"got {value!r}."
+            f"{name} must satisfy {'0 < lo' if lower_open else '0 <= lo'} <= hi; got {value!r}."
         )
     return float(lo), float(hi)
 
@@ -325,8 +324,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         else:
             chunks = np.array_split(np.arange(n), n_threads)
             pool = _thread_pool(n_threads)
-            futures = [pool.submit(augment_chunk, X, out, chunk, *kernel_args)
-                       for chunk in chunks]
+            futures = [pool.submit(augment_chunk, X, out, chunk, *kernel_args) for chunk in chunks]
             for future in futures:
                 future.result()  # waits; re-raises worker errors
         return out

@@ -132,7 +132,14 @@ def augment_chunk(X, out, indices, matrices, kinds, luts, p):
         elif kind == _FLIP:
             dst[...] = src[:, ::-1]
         else:
-            res = cv2.warpAffine(src, matrices[i], (w, h), dst=dst, flags=flags,
-                                 borderMode=p.border, borderValue=border_value)
+            res = cv2.warpAffine(
+                src,
+                matrices[i],
+                (w, h),
+                dst=dst,
+                flags=flags,
+                borderMode=p.border,
+                borderValue=border_value,
+            )
             if res.ctypes.data != dst.ctypes.data:  # OpenCV reallocated
                 dst[...] = res.reshape(dst.shape)

@@ -88,9 +88,7 @@ class ImageFlattener(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "n_output_features_")
-        return np.asarray(
-            [f"pixel{i}" for i in range(self.n_output_features_)], dtype=object
-        )
+        return np.asarray([f"pixel{i}" for i in range(self.n_output_features_)], dtype=object)
 
     def __sklearn_tags__(self):
         return _image_tags(super().__sklearn_tags__())

@@ -102,16 +102,12 @@ def _hog_batch(gray, orientations, cell, block, block_norm):
     g_col = np.empty((n, rows, cols), dtype=np.float32)
     stop = min(rows, h - 1)  # rows 1 .. stop-1 have both neighbours
     if stop > 1:
-        np.subtract(
-            img[:, 2 : stop + 1, :cols], img[:, : stop - 1, :cols], out=g_row[:, 1:stop]
-        )
+        np.subtract(img[:, 2 : stop + 1, :cols], img[:, : stop - 1, :cols], out=g_row[:, 1:stop])
     g_row[:, 0] = 0
     g_row[:, stop:] = 0
     stop = min(cols, w - 1)
     if stop > 1:
-        np.subtract(
-            img[:, :rows, 2 : stop + 1], img[:, :rows, : stop - 1], out=g_col[:, :, 1:stop]
-        )
+        np.subtract(img[:, :rows, 2 : stop + 1], img[:, :rows, : stop - 1], out=g_col[:, :, 1:stop])
     g_col[:, :, 0] = 0
     g_col[:, :, stop:] = 0
 
@@ -290,8 +286,7 @@ class HOGTransformer(TransformerMixin, BaseEstimator):
         images = _check_images(X)
         self._check_size(images, cell, block)
         self.input_shape_ = tuple(int(s) for s in images.shape[1:])
-        self.n_output_features_ = _n_hog_features(self.input_shape_[:2], orientations, cell,
-                                                  block)
+        self.n_output_features_ = _n_hog_features(self.input_shape_[:2], orientations, cell, block)
         return self
 
     def transform(self, X):

@@ -89,9 +89,7 @@ def make_hog_svm(
     ...     make_hog_svm(), {"svm__estimator__C": [0.1, 1, 10]}, scoring="roc_auc"
     ... )
     """
-    svc = SVC(
-        C=C, kernel=kernel, gamma=gamma, class_weight=class_weight, random_state=random_state
-    )
+    svc = SVC(C=C, kernel=kernel, gamma=gamma, class_weight=class_weight, random_state=random_state)
     if calibration is None:
         final = svc
     elif calibration in ("sigmoid", "isotonic"):
@@ -99,9 +97,7 @@ def make_hog_svm(
             svc, method=calibration, cv=calibration_cv, n_jobs=n_jobs, ensemble=False
         )
     else:
-        raise ValueError(
-            f"calibration must be 'sigmoid', 'isotonic' or None, got {calibration!r}."
-        )
+        raise ValueError(f"calibration must be 'sigmoid', 'isotonic' or None, got {calibration!r}.")
     return Pipeline(
         [("hog", _make_hog(hog_params, n_jobs)), ("scale", StandardScaler()), ("svm", final)]
     )

@@ -42,8 +42,7 @@ def _seed(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
     if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(
-            f"expected a seed between 0 and 4294967295, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a seed between 0 and 4294967295, got {text!r}")
     return value
 
 
@@ -60,9 +59,12 @@ def _probability(text):
 
 def _add_verbose(parser):
     """The ``--verbose`` option of a sub-command that imports TensorFlow."""
-    parser.add_argument("--verbose", action="store_true",
-                        help="also show TensorFlow's start-up log lines (oneDNN, absl, CPU "
-                             "features), hidden by default; XRAYNET_DEBUG=1 shows them too")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show TensorFlow's start-up log lines (oneDNN, absl, CPU "
+        "features), hidden by default; XRAYNET_DEBUG=1 shows them too",
+    )
 
 
 def _import_tensorflow_quietly(verbose=False):
@@ -99,10 +101,14 @@ def _import_tensorflow_quietly(verbose=False):
 
 def _add_max_pixels(parser):
     """The ``--max-pixels`` option: the decompression-bomb limit of the image reader."""
-    parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
-                        help="refuse images of more than N pixels, read from the header "
-                             "before decoding (default: 100000000, i.e. 100 MP; raise it "
-                             "for genuine larger scans)")
+    parser.add_argument(
+        "--max-pixels",
+        type=_positive_int,
+        metavar="N",
+        help="refuse images of more than N pixels, read from the header "
+        "before decoding (default: 100000000, i.e. 100 MP; raise it "
+        "for genuine larger scans)",
+    )
 
 
 def _option_message(args, msg):

@@ -57,55 +57,107 @@ examples:
   xraynet compare my_folder --cv 5 --size 128 --epochs 20 --n-jobs 2
 """
 
+
 def add_compare_parser(sub, fmt):
     """Register ``xraynet compare`` on the sub-parsers ``sub``."""
     from xraynet.model_selection import describe_models
 
     models = "\n".join(f"  {k:<14} {v}" for k, v in describe_models().items())
     cmp = sub.add_parser(
-        "compare", formatter_class=fmt, epilog=_COMPARE_EPILOG.format(models=models),
+        "compare",
+        formatter_class=fmt,
+        epilog=_COMPARE_EPILOG.format(models=models),
         help="cross-validate the model zoo, refit the winner, evaluate it on a test split",
         description="Cross-validate the model zoo on a class-folder tree or on "
-                    "PneumoniaMNIST, refit the best model and evaluate it on a test split.",
+        "PneumoniaMNIST, refit the best model and evaluate it on a test split.",
     )
-    cmp.add_argument("data_dir", nargs="?", metavar="DATA_DIR",
-                     help="folder with one sub-folder of images per class "
-                          "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/)")
-    cmp.add_argument("--dataset", choices=["pneumoniamnist"],
-                     help="use a public data set (downloaded once) instead of DATA_DIR (train+val for "
-                          "cross-validation, its test split for evaluation)")
-    cmp.add_argument("--test", metavar="DIR",
-                     help="class-folder tree of test images (same classes as DATA_DIR)")
-    cmp.add_argument("--models", metavar="A,B,...",
-                     help="comma-separated zoo model names (default: all; see below)")
-    cmp.add_argument("--cv", type=_positive_int, default=3, metavar="K",
-                     help="number of cross-validation folds (default: 3)")
-    cmp.add_argument("--size", type=_positive_int, metavar="PX",
-                     help="image side in pixels (default: 64 for folders, 28 for "
-                          "PneumoniaMNIST, whose other sizes are 64, 128, 224)")
-    cmp.add_argument("--epochs", type=_positive_int, metavar="N",
-                     help="training epochs of the Keras models (default: per model)")
-    cmp.add_argument("--groups", action=argparse.BooleanOptionalAction, default=True,
-                     help="patient-grouped CV for folders when file names give patient "
-                          "ids, so no patient is in two folds (default: on)")
-    cmp.add_argument("--normal", metavar="NAME",
-                     help="the class sub-folder of normal images (target 0), for class "
-                          "names xraynet does not recognise as normal (default: the one "
-                          "named normal, healthy, negative, control(s) or no finding)")
-    cmp.add_argument("--n-jobs", type=_int, default=None, metavar="N",
-                     help="folds trained in parallel (default: 1; -1 = all cores)")
-    cmp.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
-                     help="seed of the folds and the models (default: 0)")
-    cmp.add_argument("--quick", action="store_true",
-                     help="smoke test: 400 training images (120 from a folder), 1 epoch, "
-                          "small models")
-    cmp.add_argument("--out", default="results", metavar="DIR",
-                     help="output folder (default: results/)")
-    cmp.add_argument("--data-home", metavar="DIR",
-                     help="folder of downloaded data sets (default: $XRAYNET_DATA, "
-                          "else ~/xraynet_data)")
-    cmp.add_argument("--no-stress", action="store_true",
-                     help="skip the acquisition stress test (rank by clean ROC AUC)")
+    cmp.add_argument(
+        "data_dir",
+        nargs="?",
+        metavar="DATA_DIR",
+        help="folder with one sub-folder of images per class "
+        "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/)",
+    )
+    cmp.add_argument(
+        "--dataset",
+        choices=["pneumoniamnist"],
+        help="use a public data set (downloaded once) instead of DATA_DIR (train+val for "
+        "cross-validation, its test split for evaluation)",
+    )
+    cmp.add_argument(
+        "--test", metavar="DIR", help="class-folder tree of test images (same classes as DATA_DIR)"
+    )
+    cmp.add_argument(
+        "--models",
+        metavar="A,B,...",
+        help="comma-separated zoo model names (default: all; see below)",
+    )
+    cmp.add_argument(
+        "--cv",
+        type=_positive_int,
+        default=3,
+        metavar="K",
+        help="number of cross-validation folds (default: 3)",
+    )
+    cmp.add_argument(
+        "--size",
+        type=_positive_int,
+        metavar="PX",
+        help="image side in pixels (default: 64 for folders, 28 for "
+        "PneumoniaMNIST, whose other sizes are 64, 128, 224)",
+    )
+    cmp.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="training epochs of the Keras models (default: per model)",
+    )
+    cmp.add_argument(
+        "--groups",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="patient-grouped CV for folders when file names give patient "
+        "ids, so no patient is in two folds (default: on)",
+    )
+    cmp.add_argument(
+        "--normal",
+        metavar="NAME",
+        help="the class sub-folder of normal images (target 0), for class "
+        "names xraynet does not recognise as normal (default: the one "
+        "named normal, healthy, negative, control(s) or no finding)",
+    )
+    cmp.add_argument(
+        "--n-jobs",
+        type=_int,
+        default=None,
+        metavar="N",
+        help="folds trained in parallel (default: 1; -1 = all cores)",
+    )
+    cmp.add_argument(
+        "--random-state",
+        type=_seed,
+        default=0,
+        metavar="SEED",
+        help="seed of the folds and the models (default: 0)",
+    )
+    cmp.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 400 training images (120 from a folder), 1 epoch, small models",
+    )
+    cmp.add_argument(
+        "--out", default="results", metavar="DIR", help="output folder (default: results/)"
+    )
+    cmp.add_argument(
+        "--data-home",
+        metavar="DIR",
+        help="folder of downloaded data sets (default: $XRAYNET_DATA, else ~/xraynet_data)",
+    )
+    cmp.add_argument(
+        "--no-stress",
+        action="store_true",
+        help="skip the acquisition stress test (rank by clean ROC AUC)",
+    )
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     _add_max_pixels(cmp)
     _add_verbose(cmp)
@@ -139,8 +191,10 @@ def _load_folder(path, what, normal=None):
         msg = msg.replace("normal_class=", "--normal ").replace("normal_class", "--normal NAME")
         raise CLIError(f"{what} {path!r}: {msg}") from None
     if len(data.target_names) < 2:
-        raise CLIError(f"{what} {path!r} has only one class sub-folder "
-                       f"({data.target_names[0]}); need at least two")
+        raise CLIError(
+            f"{what} {path!r} has only one class sub-folder "
+            f"({data.target_names[0]}); need at least two"
+        )
     return data
 
 
@@ -157,9 +211,18 @@ def _load_data(args):
         if args.quick:
             y, X = _subsample(400, y, args.random_state, X)
             yt, Xt = _subsample(200, yt, args.random_state, Xt)
-        return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=None, loader=None, size=size,
-                    grouping="off: PneumoniaMNIST carries no patient ids",
-                    target_names=["normal", "pneumonia"], source=f"pneumoniamnist ({size} px)")
+        return dict(
+            X=X,
+            y=y,
+            X_test=Xt,
+            y_test=yt,
+            groups=None,
+            loader=None,
+            size=size,
+            grouping="off: PneumoniaMNIST carries no patient ids",
+            target_names=["normal", "pneumonia"],
+            source=f"pneumoniamnist ({size} px)",
+        )
     from xraynet.io import ImageLoader
 
     size = args.size or 64
@@ -175,8 +238,10 @@ def _load_data(args):
     if args.test:
         test = _load_folder(args.test, "--test", args.normal)
         if list(test.target_names) != list(data.target_names):
-            raise CLIError(f"--test classes {list(test.target_names)} differ from DATA_DIR "
-                           f"classes {list(data.target_names)}")
+            raise CLIError(
+                f"--test classes {list(test.target_names)} differ from DATA_DIR "
+                f"classes {list(data.target_names)}"
+            )
         Xt, yt = test.filenames, test.target
         if args.quick:
             yt, Xt = _subsample(60, yt, args.random_state, Xt)
@@ -185,7 +250,8 @@ def _load_data(args):
 
         try:
             X, Xt, y, yt, groups, _ = patient_holdout_split(
-                X, y, groups, test_size=0.2, random_state=args.random_state)
+                X, y, groups, test_size=0.2, random_state=args.random_state
+            )
         except ValueError as exc:
             raise CLIError(f"DATA_DIR {args.data_dir!r}: {exc}") from None
     for name, labels in (("training", y), ("test", yt)):
@@ -193,9 +259,18 @@ def _load_data(args):
             raise CLIError(f"the {name} split holds only one class; add images of every class")
     if groups is not None:
         grouping = f"by patient ({len(np.unique(groups))} patients)"
-    return dict(X=X, y=y, X_test=Xt, y_test=yt, groups=groups, size=size, grouping=grouping,
-                loader=_loader(ImageLoader, size, args.max_pixels), target_names=list(data.target_names),
-                source=str(args.data_dir))
+    return dict(
+        X=X,
+        y=y,
+        X_test=Xt,
+        y_test=yt,
+        groups=groups,
+        size=size,
+        grouping=grouping,
+        loader=_loader(ImageLoader, size, args.max_pixels),
+        target_names=list(data.target_names),
+        source=str(args.data_dir),
+    )
 
 
 def _loader(cls, size, max_pixels):
@@ -208,24 +283,40 @@ def _pick_models(args, size):
     names = available_models()  # --models was checked by _check_args
     if args.models:
         names = list(dict.fromkeys(m.strip() for m in args.models.split(",") if m.strip()))
-    zoo = default_models(image_size=size, random_state=args.random_state,
-                         quick=args.quick, epochs=args.epochs)
+    zoo = default_models(
+        image_size=size, random_state=args.random_state, quick=args.quick, epochs=args.epochs
+    )
     return {n: zoo[n] for n in names}
 
 
 def _format_board(board):
     import pandas as pd
 
-    metrics = [m for m in ("roc_auc", "balanced_accuracy", "sensitivity", "specificity",
-                           "shifted_balanced_accuracy", "shifted_roc_auc", "worst_specificity")
-               if f"{m}_mean" in board.columns]
-    short = {"balanced_accuracy": "bal_acc", "shifted_balanced_accuracy": "shift_bal_acc",
-             "shifted_roc_auc": "shift_auc", "worst_specificity": "worst_spec"}
+    metrics = [
+        m
+        for m in (
+            "roc_auc",
+            "balanced_accuracy",
+            "sensitivity",
+            "specificity",
+            "shifted_balanced_accuracy",
+            "shifted_roc_auc",
+            "worst_specificity",
+        )
+        if f"{m}_mean" in board.columns
+    ]
+    short = {
+        "balanced_accuracy": "bal_acc",
+        "shifted_balanced_accuracy": "shift_bal_acc",
+        "shifted_roc_auc": "shift_auc",
+        "worst_specificity": "worst_spec",
+    }
     view = pd.DataFrame(index=board.index)
     for m in metrics:
         mean, sd = board[f"{m}_mean"], board[f"{m}_sd"]
-        view[short.get(m, m)] = [("    nan" if pd.isna(a) else f"{a:.3f}±{b:.3f}")
-                                 for a, b in zip(mean, sd)]
+        view[short.get(m, m)] = [
+            ("    nan" if pd.isna(a) else f"{a:.3f}±{b:.3f}") for a, b in zip(mean, sd)
+        ]
     view["fit_s"] = board["fit_time"].map(lambda t: "nan" if pd.isna(t) else f"{t:.1f}")
     if board["error"].astype(bool).any():
         view["error"] = board["error"].str.slice(0, 60)
@@ -243,13 +334,19 @@ def _check_args(args):
     if args.dataset and (args.data_dir or args.test):
         raise CLIError("give either DATA_DIR (with --test) or --dataset, not both")
     if args.dataset and args.normal:
-        raise CLIError("--normal names a class sub-folder of DATA_DIR; "
-                       "PneumoniaMNIST's classes are fixed (normal, pneumonia)")
+        raise CLIError(
+            "--normal names a class sub-folder of DATA_DIR; "
+            "PneumoniaMNIST's classes are fixed (normal, pneumonia)"
+        )
     if not args.dataset and not args.data_dir:
-        raise CLIError("give a DATA_DIR (a folder of class sub-folders) "
-                       "or --dataset pneumoniamnist")
-    for what, path in (("DATA_DIR", args.data_dir), ("--test", args.test),
-                       ("--data-home", args.data_home)):
+        raise CLIError(
+            "give a DATA_DIR (a folder of class sub-folders) or --dataset pneumoniamnist"
+        )
+    for what, path in (
+        ("DATA_DIR", args.data_dir),
+        ("--test", args.test),
+        ("--data-home", args.data_home),
+    ):
         if path is not None and not Path(path).is_dir():
             raise CLIError(f"{what} {path!r} is not a folder")
     if Path(args.out).exists() and not Path(args.out).is_dir():
@@ -262,8 +359,10 @@ def _check_args(args):
         wanted = [m.strip() for m in args.models.split(",") if m.strip()]
         unknown = [m for m in wanted if m not in available_models()]
         if unknown or not wanted:
-            raise CLIError(f"unknown model name(s) {', '.join(unknown) or repr(args.models)}; "
-                           f"choose from {', '.join(available_models())}")
+            raise CLIError(
+                f"unknown model name(s) {', '.join(unknown) or repr(args.models)}; "
+                f"choose from {', '.join(available_models())}"
+            )
 
 
 def _check_cv(cv, y, groups):
@@ -278,11 +377,13 @@ def _check_cv(cv, y, groups):
         limit = min(len(np.unique(groups[y == c])) for c in classes)
         what = "patients in the smallest class"
     if cv > limit:
-        raise CLIError(f"--cv {cv} is larger than the {limit} {what} of the training "
-                       f"split; use --cv {limit} or fewer (at least 2)"
-                       if limit >= 2 else
-                       f"--cv {cv}: the training split has only {limit} {what}; "
-                       "cross-validation needs at least 2")
+        raise CLIError(
+            f"--cv {cv} is larger than the {limit} {what} of the training "
+            f"split; use --cv {limit} or fewer (at least 2)"
+            if limit >= 2
+            else f"--cv {cv}: the training split has only {limit} {what}; "
+            "cross-validation needs at least 2"
+        )
 
 
 def _cmd_compare(args):
@@ -300,14 +401,21 @@ def _compare_into(args, staging):
     data = _load_data(args)
     _check_cv(args.cv, data["y"], data["groups"])
     models = _pick_models(args, data["size"])
-    _progress(args, f"data: {data['source']}: {len(data['y'])} training images "
-                    f"{np.bincount(data['y']).tolist()}, {len(data['y_test'])} test images; "
-                    f"{args.cv}-fold CV"
-                    f", grouping {data['grouping']},"
-                    f" of {len(models)} models: {', '.join(models)}")
+    _progress(
+        args,
+        f"data: {data['source']}: {len(data['y'])} training images "
+        f"{np.bincount(data['y']).tolist()}, {len(data['y_test'])} test images; "
+        f"{args.cv}-fold CV"
+        f", grouping {data['grouping']},"
+        f" of {len(models)} models: {', '.join(models)}",
+    )
     comparison = ModelComparison(
-        models, cv=args.cv, n_jobs=args.n_jobs, loader=data["loader"],
-        stress=not args.no_stress, random_state=args.random_state,
+        models,
+        cv=args.cv,
+        n_jobs=args.n_jobs,
+        loader=data["loader"],
+        stress=not args.no_stress,
+        random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     ).fit(data["X"], data["y"], groups=data["groups"])
     board = comparison.leaderboard_
@@ -350,14 +458,19 @@ def _compare_into(args, staging):
         "models": list(models),
         "rank_by": comparison.rank_by_,
         "winner": winner_name,
-        "winner_is": ("average of the fold models" if comparison.ensemble == "folds"
-                      else "refit on all training images"),
+        "winner_is": (
+            "average of the fold models"
+            if comparison.ensemble == "folds"
+            else "refit on all training images"
+        ),
         "threshold": comparison.threshold_,
         "threshold_rule": comparison.threshold_rule_,
         "model_file": model_path.name,
         "random_state": args.random_state,
-        "cv_scores": {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                      for k, v in board.loc[winner_name].items()},
+        "cv_scores": {
+            k: (None if isinstance(v, float) and np.isnan(v) else v)
+            for k, v in board.loc[winner_name].items()
+        },
         "test": test,
         "elapsed_s": round(elapsed, 1),
     }
@@ -368,20 +481,37 @@ def _compare_into(args, staging):
     from xraynet.report import provenance_record, write_model_card
 
     metrics["provenance"] = provenance_record(
-        command=metrics["command"], random_state=args.random_state, data_source=data["source"],
-        y=data["y"], target_names=data["target_names"], groups=data["groups"], models=models,
-        selection_rule=comparison.rank_by_, threshold=comparison.threshold_,
+        command=metrics["command"],
+        random_state=args.random_state,
+        data_source=data["source"],
+        y=data["y"],
+        target_names=data["target_names"],
+        groups=data["groups"],
+        models=models,
+        selection_rule=comparison.rank_by_,
+        threshold=comparison.threshold_,
         threshold_rule=comparison.threshold_rule_,
-        extra={"model": winner_name, "cv": args.cv, "n_train": metrics["n_train"],
-               "n_test": metrics["n_test"], "dataset": getattr(args, "dataset", None)})
+        extra={
+            "model": winner_name,
+            "cv": args.cv,
+            "n_train": metrics["n_train"],
+            "n_test": metrics["n_test"],
+            "dataset": getattr(args, "dataset", None),
+        },
+    )
     write_model_card(staging, metrics["provenance"], test, model_name=winner_name)
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json) + "\n")
-    print(f"\nwinner: {winner_name} (threshold {comparison.threshold_:.3f}); test split "
-          f"({len(data['y_test'])} images): ACC {test['accuracy']:.3f}  AUC "
-          f"{test['roc_auc']:.3f}  sensitivity {test['sensitivity']:.3f}  specificity "
-          f"{test['specificity']:.3f}")
-    print(f"wrote leaderboard.csv, metrics.json, {model_path.name}"
-          + (", report.html" if report else "") + f" to {args.out}  ({elapsed:.0f} s)")
+    print(
+        f"\nwinner: {winner_name} (threshold {comparison.threshold_:.3f}); test split "
+        f"({len(data['y_test'])} images): ACC {test['accuracy']:.3f}  AUC "
+        f"{test['roc_auc']:.3f}  sensitivity {test['sensitivity']:.3f}  specificity "
+        f"{test['specificity']:.3f}"
+    )
+    print(
+        f"wrote leaderboard.csv, metrics.json, {model_path.name}"
+        + (", report.html" if report else "")
+        + f" to {args.out}  ({elapsed:.0f} s)"
+    )
     return 0
 
 
@@ -396,11 +526,19 @@ def _write_test_predictions(out_dir, data, proba, threshold):
         p_disease, k = proba[:, 1], (proba[:, 1] >= threshold).astype(int)
     else:  # several disease classes: P(disease) = 1 - P(normal), the most probable class
         p_disease, k = 1.0 - proba[:, 0], proba.argmax(axis=1)
-    first = (("path", [str(f) for f in data["X_test"]]) if data["loader"] is not None
-             else ("index", np.arange(len(proba))))
-    pd.DataFrame({first[0]: first[1], "true": names[np.asarray(data["y_test"])],
-                  "p_disease": np.round(p_disease, 6), "predicted": names[k]}).to_csv(
-        out_dir / "test_predictions.csv", index=False)
+    first = (
+        ("path", [str(f) for f in data["X_test"]])
+        if data["loader"] is not None
+        else ("index", np.arange(len(proba)))
+    )
+    pd.DataFrame(
+        {
+            first[0]: first[1],
+            "true": names[np.asarray(data["y_test"])],
+            "p_disease": np.round(p_disease, 6),
+            "predicted": names[k],
+        }
+    ).to_csv(out_dir / "test_predictions.csv", index=False)
 
 
 def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress):
@@ -409,11 +547,20 @@ def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress)
 
     _progress(args, "writing report.html ...")
     try:
-        return write_report(out_dir, comparison, estimator=model, X_test=X_test,
-                            y_test=data["y_test"], y_score=proba,
-                            target_names=data["target_names"], stress_results=stress)
+        return write_report(
+            out_dir,
+            comparison,
+            estimator=model,
+            X_test=X_test,
+            y_test=data["y_test"],
+            y_score=proba,
+            target_names=data["target_names"],
+            stress_results=stress,
+        )
     except Exception as exc:  # noqa: BLE001 - the results are written already
         msg = " ".join(str(exc).split())
-        print(f"{PROG}: warning: report.html not written: {type(exc).__name__}: {msg}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: warning: report.html not written: {type(exc).__name__}: {msg}",
+            file=sys.stderr,
+        )
         return None

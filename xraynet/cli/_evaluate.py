@@ -22,26 +22,51 @@ examples:
 def add_evaluate_parser(sub, fmt):
     """Register ``xraynet evaluate`` on the sub-parsers ``sub``."""
     ev = sub.add_parser(
-        "evaluate", formatter_class=fmt, epilog=_EVALUATE_EPILOG,
+        "evaluate",
+        formatter_class=fmt,
+        epilog=_EVALUATE_EPILOG,
         help="score a saved model on a new labelled set (external validation)",
         description="Score a saved model on a labelled folder or CSV table and write a report.",
     )
     ev.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
-    ev.add_argument("test", metavar="TEST_DIR_OR_CSV",
-                    help="folder of class sub-folders, or a CSV table of paths and labels")
+    ev.add_argument(
+        "test",
+        metavar="TEST_DIR_OR_CSV",
+        help="folder of class sub-folders, or a CSV table of paths and labels",
+    )
     ev.add_argument("--out", required=True, metavar="DIR", help="results folder")
-    ev.add_argument("--path-column", default="path", metavar="COL",
-                    help="CSV column of the image paths (default: path)")
-    ev.add_argument("--label-column", default="label", metavar="COL",
-                    help="CSV column of the labels (default: label)")
-    ev.add_argument("--threshold", type=_probability, metavar="T",
-                    help="decision threshold on P(disease) (default: the model's own)")
+    ev.add_argument(
+        "--path-column",
+        default="path",
+        metavar="COL",
+        help="CSV column of the image paths (default: path)",
+    )
+    ev.add_argument(
+        "--label-column",
+        default="label",
+        metavar="COL",
+        help="CSV column of the labels (default: label)",
+    )
+    ev.add_argument(
+        "--threshold",
+        type=_probability,
+        metavar="T",
+        help="decision threshold on P(disease) (default: the model's own)",
+    )
     ev.add_argument("--no-stress", action="store_true", help="skip the stress test")
-    ev.add_argument("--random-state", type=int, default=0, metavar="N",
-                    help="seed of the bootstrap and stress test (default: 0)")
-    ev.add_argument("--trust-pickle", action="store_true",
-                    help="also load pickle/joblib model files. Unpickling runs any code "
-                         "the file contains: use only for files you made yourself")
+    ev.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the bootstrap and stress test (default: 0)",
+    )
+    ev.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load pickle/joblib model files. Unpickling runs any code "
+        "the file contains: use only for files you made yourself",
+    )
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     ev.set_defaults(func=_cmd_evaluate)
     return ev
@@ -57,8 +82,9 @@ def _load_test(args):
         if test.is_dir():
             data = load_image_folder(test)
         else:
-            data = load_image_table(test, path_column=args.path_column,
-                                    label_column=args.label_column)
+            data = load_image_table(
+                test, path_column=args.path_column, label_column=args.label_column
+            )
     except (ValueError, KeyError, OSError) as exc:
         raise CLIError(f"TEST_DIR_OR_CSV {args.test!r}: {' '.join(str(exc).split())}") from exc
     return data
@@ -83,8 +109,10 @@ def _cmd_evaluate(args):
     names = [str(n) for n in data.target_names]
     n_classes = len(getattr(model, "classes_", []))
     if len(names) != n_classes:
-        raise CLIError(f"TEST_DIR_OR_CSV {args.test!r} has {len(names)} classes "
-                       f"({', '.join(names)}); the model has {n_classes}")
+        raise CLIError(
+            f"TEST_DIR_OR_CSV {args.test!r} has {len(names)} classes "
+            f"({', '.join(names)}); the model has {n_classes}"
+        )
     X = np.asarray(data.filenames, dtype=object)
     if not _takes_paths(model):
         from xraynet.io import ImageLoader
@@ -97,21 +125,38 @@ def _cmd_evaluate(args):
 
         loader = ImageLoader(size=shape[:2], color="rgb" if shape[2] == 3 else "grayscale")
         model = Pipeline([("load", loader), ("model", model)])  # predictions.csv keeps paths
-    _progress(args, f"evaluating {args.model} on {args.test}: {len(data.target)} images "
-                    f"{np.bincount(data.target).tolist()}")
+    _progress(
+        args,
+        f"evaluating {args.model} on {args.test}: {len(data.target)} images "
+        f"{np.bincount(data.target).tolist()}",
+    )
     groups = getattr(data, "groups", None)
     extra = {"model_file": str(args.model)}
     if groups is not None:
         extra["n_patients"] = int(len(np.unique(np.asarray(groups).astype(str))))
-    provenance = {"command": " ".join(["xraynet"] + list(args.argv)),
-                  "data_source": str(args.test), "extra": extra}
+    provenance = {
+        "command": " ".join(["xraynet"] + list(args.argv)),
+        "data_source": str(args.test),
+        "extra": extra,
+    }
     with ResultsFolder(args.out) as staging:
-        m = evaluate_model(model, X, data.target, staging, target_names=names,
-                           threshold=args.threshold, stress=not args.no_stress,
-                           random_state=args.random_state, provenance=provenance)
-    print(f"{len(data.target)} images at threshold {m['threshold']:.3f}: AUC {m['roc_auc']:.3f} "
-          f"[{m['ci95']['roc_auc'][0]:.3f}, {m['ci95']['roc_auc'][1]:.3f}]  sensitivity "
-          f"{m['sensitivity']:.3f}  specificity {m['specificity']:.3f}" if "ci95" in m else
-          f"{len(data.target)} images: AUC {m['roc_auc']:.3f}")
+        m = evaluate_model(
+            model,
+            X,
+            data.target,
+            staging,
+            target_names=names,
+            threshold=args.threshold,
+            stress=not args.no_stress,
+            random_state=args.random_state,
+            provenance=provenance,
+        )
+    print(
+        f"{len(data.target)} images at threshold {m['threshold']:.3f}: AUC {m['roc_auc']:.3f} "
+        f"[{m['ci95']['roc_auc'][0]:.3f}, {m['ci95']['roc_auc'][1]:.3f}]  sensitivity "
+        f"{m['sensitivity']:.3f}  specificity {m['specificity']:.3f}"
+        if "ci95" in m
+        else f"{len(data.target)} images: AUC {m['roc_auc']:.3f}"
+    )
     print(f"wrote metrics.json, predictions.csv, report.html, model_card.md to {args.out}")
     return 0

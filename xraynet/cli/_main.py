@@ -19,11 +19,14 @@ Data files are looked up in --data-home, else $XRAYNET_DATA, else ~/xraynet_data
 Run 'xraynet COMMAND --help' for the options of a command.
 """
 
+
 def build_parser():
     """The argparse parser of the ``xraynet`` command (for docs and tests)."""
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
-        prog=PROG, formatter_class=fmt, epilog=_MAIN_EPILOG,
+        prog=PROG,
+        formatter_class=fmt,
+        epilog=_MAIN_EPILOG,
         description="Chest X-ray classification: compare models, predict images.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")

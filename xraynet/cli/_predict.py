@@ -42,32 +42,60 @@ examples:
 def add_predict_parser(sub, fmt):
     """Register ``xraynet predict`` on the sub-parsers ``sub``."""
     pred = sub.add_parser(
-        "predict", formatter_class=fmt, epilog=_PREDICT_EPILOG,
+        "predict",
+        formatter_class=fmt,
+        epilog=_PREDICT_EPILOG,
         help="classify image files or folders with a saved model",
         description="Print P(disease) and the predicted class of each image file.",
     )
     pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
-    pred.add_argument("images", nargs="*", metavar="IMAGE",
-                      help="image files, or folders: their image files (.jpg .jpeg .png "
-                           ".bmp .tif .tiff .dcm .dicom), recursively, in sorted order, "
-                           "hidden files and folders skipped")
-    pred.add_argument("--from-file", metavar="LIST", dest="from_file",
-                      help="text file of image paths (or folders), one per line; blank "
-                           "lines and lines starting with '#' are skipped")
-    pred.add_argument("--size", type=_positive_int, metavar="PX",
-                      help="resize images to PX pixels for models that take arrays "
-                           "(default: the model's input size)")
-    pred.add_argument("--classes", metavar="A,B,...",
-                      help="class names, normal first (default: from metrics.json next "
-                           "to MODEL, else the labels)")
-    pred.add_argument("--threshold", type=_probability, metavar="T",
-                      help="decision threshold on P(disease) (default: the model's own, "
-                           "chosen by compare; 0.5 for other models)")
-    pred.add_argument("--format", choices=["tsv", "csv", "json"], default="tsv",
-                      help="output format (default: tsv)")
-    pred.add_argument("--trust-pickle", action="store_true",
-                      help="also load pickle/joblib model files. Unpickling runs any code "
-                           "the file contains: use only for files you made yourself")
+    pred.add_argument(
+        "images",
+        nargs="*",
+        metavar="IMAGE",
+        help="image files, or folders: their image files (.jpg .jpeg .png "
+        ".bmp .tif .tiff .dcm .dicom), recursively, in sorted order, "
+        "hidden files and folders skipped",
+    )
+    pred.add_argument(
+        "--from-file",
+        metavar="LIST",
+        dest="from_file",
+        help="text file of image paths (or folders), one per line; blank "
+        "lines and lines starting with '#' are skipped",
+    )
+    pred.add_argument(
+        "--size",
+        type=_positive_int,
+        metavar="PX",
+        help="resize images to PX pixels for models that take arrays "
+        "(default: the model's input size)",
+    )
+    pred.add_argument(
+        "--classes",
+        metavar="A,B,...",
+        help="class names, normal first (default: from metrics.json next "
+        "to MODEL, else the labels)",
+    )
+    pred.add_argument(
+        "--threshold",
+        type=_probability,
+        metavar="T",
+        help="decision threshold on P(disease) (default: the model's own, "
+        "chosen by compare; 0.5 for other models)",
+    )
+    pred.add_argument(
+        "--format",
+        choices=["tsv", "csv", "json"],
+        default="tsv",
+        help="output format (default: tsv)",
+    )
+    pred.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load pickle/joblib model files. Unpickling runs any code "
+        "the file contains: use only for files you made yourself",
+    )
     _add_max_pixels(pred)
     _add_verbose(pred)
     pred.set_defaults(func=_cmd_predict)
@@ -132,7 +160,7 @@ def _cmd_predict(args):
 
     rows, failed = [], []
     for start in range(0, len(images), _BATCH):
-        batch = images[start:start + _BATCH]
+        batch = images[start : start + _BATCH]
         try:
             results = list(zip(batch, proba(batch)))
         except (ImageLoadError, OSError, ValueError):
@@ -148,8 +176,7 @@ def _cmd_predict(args):
             rows.append(_row(f, p, threshold, names))
     _write_rows(args, rows, threshold)
     if failed:
-        print(f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read",
-              file=sys.stderr)
+        print(f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read", file=sys.stderr)
         return 1
     return 0
 
@@ -173,8 +200,9 @@ def _write_rows(args, rows, threshold):
     import csv
 
     print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
-    writer = csv.writer(sys.stdout, delimiter="," if args.format == "csv" else "\t",
-                        lineterminator="\n")
+    writer = csv.writer(
+        sys.stdout, delimiter="," if args.format == "csv" else "\t", lineterminator="\n"
+    )
     writer.writerow(["path", "p_disease", "predicted"])
     for r in rows:
         writer.writerow([r["path"], f"{r['p_disease']:.4f}", r["predicted"]])
@@ -193,10 +221,13 @@ def _image_paths(args):
         try:
             text = Path(args.from_file).read_text()
         except (OSError, UnicodeDecodeError) as exc:
-            raise CLIError(f"--from-file {args.from_file!r} cannot be read: "
-                           f"{getattr(exc, 'strerror', None) or exc}") from None
-        given += [ln.strip() for ln in text.splitlines()
-                  if ln.strip() and not ln.strip().startswith("#")]
+            raise CLIError(
+                f"--from-file {args.from_file!r} cannot be read: "
+                f"{getattr(exc, 'strerror', None) or exc}"
+            ) from None
+        given += [
+            ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")
+        ]
     if not given:
         raise CLIError("give at least one IMAGE (a file or a folder) or --from-file LIST")
     extensions = _image_extensions()
@@ -207,11 +238,13 @@ def _image_paths(args):
             images.append(item)  # a missing or unreadable file is reported with the others
             continue
         found = sorted(
-            f for f in path.rglob("*")
-            if f.suffix.lower() in extensions and f.is_file()
-            and not any(part.startswith(".") for part in f.relative_to(path).parts))
+            f
+            for f in path.rglob("*")
+            if f.suffix.lower() in extensions
+            and f.is_file()
+            and not any(part.startswith(".") for part in f.relative_to(path).parts)
+        )
         if not found:
-            raise CLIError(f"IMAGE folder {item!r} holds no image files "
-                           f"({' '.join(extensions)})")
+            raise CLIError(f"IMAGE folder {item!r} holds no image files ({' '.join(extensions)})")
         images += [str(f) for f in found]
     return images

@@ -29,14 +29,17 @@ class ResultsFolder:
                 except (OSError, ValueError):
                     pid = 0
                 if pid and _alive(pid):
-                    raise CLIError(f"--out {str(self.out)!r} is in use by another xraynet run "
-                                   f"(pid {pid}); wait for it to finish or choose another "
-                                   "--out") from None
+                    raise CLIError(
+                        f"--out {str(self.out)!r} is in use by another xraynet run "
+                        f"(pid {pid}); wait for it to finish or choose another "
+                        "--out"
+                    ) from None
                 self.lock.unlink(missing_ok=True)  # left by a run that died
                 continue
             except OSError as exc:
-                raise CLIError(f"--out {str(self.out)!r} cannot be written: "
-                               f"{exc.strerror}") from None
+                raise CLIError(
+                    f"--out {str(self.out)!r} cannot be written: {exc.strerror}"
+                ) from None
             with os.fdopen(fd, "w") as f:
                 f.write(str(os.getpid()))
             return

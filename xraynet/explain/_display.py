@@ -58,9 +58,20 @@ class GradCAMDisplay:
         self.title_colors = title_colors
 
     @classmethod
-    def from_estimator(cls, estimator, X, y=None, target_names=None, *, layer=None,
-                       class_index=None, n_cols=4, alpha=0.45, figure=None,
-                       title="Grad-CAM: where the network found its evidence"):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y=None,
+        target_names=None,
+        *,
+        layer=None,
+        class_index=None,
+        n_cols=4,
+        alpha=0.45,
+        figure=None,
+        title="Grad-CAM: where the network found its evidence",
+    ):
         """Compute Grad-CAM with :func:`xraynet.explain.gradcam` and plot it.
 
         Parameters
@@ -90,7 +101,9 @@ class GradCAMDisplay:
         proba = np.asarray(estimator.predict_proba(X))
         if proba.ndim == 1:
             proba = np.c_[1 - proba, proba]
-        classes = np.asarray(getattr(final_estimator(estimator), "classes_", np.arange(proba.shape[1])))
+        classes = np.asarray(
+            getattr(final_estimator(estimator), "classes_", np.arange(proba.shape[1]))
+        )
         if target_names is None:
             target_names = default_target_names(classes.tolist())
         pred = proba.argmax(axis=1)
@@ -108,12 +121,14 @@ class GradCAMDisplay:
                 text += f"\nexplains: {class_name(classes[explained[i]], target_names)}"
             titles.append(text)
             colors.append(color)
-        return cls(X, heatmaps, titles, colors).plot(n_cols=n_cols, alpha=alpha, figure=figure,
-                                                     title=title)
+        return cls(X, heatmaps, titles, colors).plot(
+            n_cols=n_cols, alpha=alpha, figure=figure, title=title
+        )
 
     @classmethod
-    def from_heatmaps(cls, images, heatmaps, titles=None, *, n_cols=4, alpha=0.45, figure=None,
-                      title="Grad-CAM"):
+    def from_heatmaps(
+        cls, images, heatmaps, titles=None, *, n_cols=4, alpha=0.45, figure=None, title="Grad-CAM"
+    ):
         """Plot precomputed heatmaps (e.g. from :func:`xraynet.explain.gradcam`).
 
         Returns
@@ -127,11 +142,19 @@ class GradCAMDisplay:
                 f"heatmaps must have shape {images.shape[:3]} (one per image, image size); "
                 f"got {heatmaps.shape}."
             )
-        return cls(images, heatmaps, titles).plot(n_cols=n_cols, alpha=alpha, figure=figure,
-                                                  title=title)
+        return cls(images, heatmaps, titles).plot(
+            n_cols=n_cols, alpha=alpha, figure=figure, title=title
+        )
 
-    def plot(self, *, n_cols=4, alpha=0.45, cmap="jet", figure=None,
-             title="Grad-CAM: where the network found its evidence"):
+    def plot(
+        self,
+        *,
+        n_cols=4,
+        alpha=0.45,
+        cmap="jet",
+        figure=None,
+        title="Grad-CAM: where the network found its evidence",
+    ):
         """Draw each image and its overlay side by side, with a colour bar.
 
         Parameters
@@ -158,19 +181,24 @@ class GradCAMDisplay:
         n_rows = -(-n // n_cols)
         if figure is None:
             figure = plt.figure(figsize=(n_cols * 3.6 + 1.0, n_rows * 2.4 + 0.8))
-        axes = figure.subplots(n_rows, 2 * n_cols, squeeze=False,
-                               gridspec_kw={"wspace": 0.05, "hspace": 0.35})
+        axes = figure.subplots(
+            n_rows, 2 * n_cols, squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.35}
+        )
         im = None
         for k in range(n_rows * n_cols):
-            ax_img, ax_cam = axes[k // n_cols, 2 * (k % n_cols)], axes[k // n_cols, 2 * (k % n_cols) + 1]
+            ax_img, ax_cam = (
+                axes[k // n_cols, 2 * (k % n_cols)],
+                axes[k // n_cols, 2 * (k % n_cols) + 1],
+            )
             if k >= n:
                 ax_img.axis("off")
                 ax_cam.axis("off")
                 continue
             show_image(ax_img, self.images[k])
             show_image(ax_cam, self.images[k])
-            im = ax_cam.imshow(self.heatmaps[k], cmap=cmap, alpha=alpha, vmin=0, vmax=1,
-                               interpolation="bilinear")
+            im = ax_cam.imshow(
+                self.heatmaps[k], cmap=cmap, alpha=alpha, vmin=0, vmax=1, interpolation="bilinear"
+            )
             ax_img.set_xlabel("X-ray", fontsize=SMALL_SIZE)
             ax_cam.set_xlabel("Grad-CAM", fontsize=SMALL_SIZE)
             if self.titles is not None:

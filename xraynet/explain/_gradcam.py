@@ -72,6 +72,7 @@ def _find_default(model, min_size=4):
     paths = _candidates(model, {"conv": False})
     if not paths:
         raise ValueError(f"model {model.name!r} has no spatial feature map after a Conv2D layer.")
+
     def size(path):
         h, w = path[-1].output.shape[1:3]
         return None if h is None or w is None else min(h, w)
@@ -258,12 +259,18 @@ def gradcam(estimator, images, layer=None, class_index=None, *, batch_size=32):
         if in_shape[-1] == 3 and c == 1:
             Xm = np.repeat(Xm, 3, axis=-1)
         elif in_shape[-1] is not None and in_shape[-1] != Xm.shape[-1]:
-            raise ValueError(
-                f"images have {c} channel(s) but the model expects {in_shape[-1]}."
+            raise ValueError(f"images have {c} channel(s) but the model expects {in_shape[-1]}.")
+        if (
+            in_shape[1] is not None
+            and in_shape[2] is not None
+            and (in_shape[1], in_shape[2]) != (h, w)
+        ):
+            Xm = np.stack(
+                [
+                    cv2.resize(im, (in_shape[2], in_shape[1]), interpolation=cv2.INTER_AREA)
+                    for im in Xm
+                ]
             )
-        if in_shape[1] is not None and in_shape[2] is not None and (in_shape[1], in_shape[2]) != (h, w):
-            Xm = np.stack([cv2.resize(im, (in_shape[2], in_shape[1]), interpolation=cv2.INTER_AREA)
-                           for im in Xm])
             if Xm.ndim == 3:
                 Xm = Xm[..., None]
     dense, act = _final_dense(model)
@@ -271,7 +278,7 @@ def gradcam(estimator, images, layer=None, class_index=None, *, batch_size=32):
         class_index = np.broadcast_to(np.asarray(class_index, dtype=int), (n,))
     maps = []
     for start in range(0, n, batch_size):
-        xb = tf.convert_to_tensor(Xm[start:start + batch_size], dtype=tf.float32)
+        xb = tf.convert_to_tensor(Xm[start : start + batch_size], dtype=tf.float32)
         with tf.GradientTape() as tape:
             conv, out = _run(model, xb, path, drop_last=dense is not None)
             if dense is not None:
@@ -285,11 +292,14 @@ def gradcam(estimator, images, layer=None, class_index=None, *, batch_size=32):
                 pred = tf.cast(probs[:, 0] >= 0.5, tf.int32).numpy()
             else:
                 pred = tf.argmax(probs, axis=-1).numpy()
-            idx = pred if class_index is None else class_index[start:start + batch_size]
+            idx = pred if class_index is None else class_index[start : start + batch_size]
             if logits.shape[-1] == 1:
-                raw = logits[:, 0] if dense is not None else tf.math.log(
-                    tf.clip_by_value(logits[:, 0], 1e-7, 1.0)) - tf.math.log(
-                    tf.clip_by_value(1.0 - logits[:, 0], 1e-7, 1.0))
+                raw = (
+                    logits[:, 0]
+                    if dense is not None
+                    else tf.math.log(tf.clip_by_value(logits[:, 0], 1e-7, 1.0))
+                    - tf.math.log(tf.clip_by_value(1.0 - logits[:, 0], 1e-7, 1.0))
+                )
                 sign = tf.constant(np.where(idx == 1, 1.0, -1.0), dtype=raw.dtype)
                 score = raw * sign
             else:
@@ -309,7 +319,7 @@ def gradcam(estimator, images, layer=None, class_index=None, *, batch_size=32):
         cam = tf.nn.relu(tf.reduce_sum(weights * conv, axis=-1)).numpy().astype(np.float32)
         maps.append(cam)
     cams = np.concatenate(maps)
-    out_h, out_w = (original.shape[1:3] if original is not None else (h, w))
+    out_h, out_w = original.shape[1:3] if original is not None else (h, w)
     result = np.empty((n, out_h, out_w), dtype=np.float32)
     for i, cam in enumerate(cams):
         cam = cv2.resize(cam, (out_w, out_h), interpolation=cv2.INTER_LINEAR)

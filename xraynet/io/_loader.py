@@ -80,8 +80,11 @@ def _resize(img, height, width, keep_aspect, factor=1, intensity=None):
         ax, ay = w0 / (width * fx), h0 / (height * fy)
         matrix = np.array([[ax, 0.0, 0.5 * ax - 0.5], [0.0, ay, 0.5 * ay - 0.5]])
         out = cv2.warpAffine(
-            out, matrix, (width, height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+            out,
+            matrix,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
         )
     return normalize_intensity(out.reshape(height, width, c), intensity)
 
@@ -133,8 +136,10 @@ def _as_paths(X):
 
 
 def _missing(value):
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or (isinstance(value, str) and not value.strip())
     )
 
 
@@ -162,13 +167,16 @@ def _split_masks(X):
             )
         image, mask = row
         if not isinstance(image, (str, os.PathLike)):
-            raise ValueError(f"X[{i}, 0] is {type(image).__name__} {image!r}; expected an "
-                             "image file path (image arrays cannot be combined with masks).")
+            raise ValueError(
+                f"X[{i}, 0] is {type(image).__name__} {image!r}; expected an "
+                "image file path (image arrays cannot be combined with masks)."
+            )
         if _missing(mask):
             raise ImageLoadError(image, f"no mask given (X[{i}, 1] is {mask!r})")
         if not isinstance(mask, (str, os.PathLike)):
-            raise ValueError(f"X[{i}, 1] is {type(mask).__name__} {mask!r}; expected a mask "
-                             "file path.")
+            raise ValueError(
+                f"X[{i}, 1] is {type(mask).__name__} {mask!r}; expected a mask file path."
+            )
         images.append(image)
         masks.append(mask)
     return images, masks

@@ -14,9 +14,10 @@ from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._ensemble import ProbabilityEnsemble
 from xraynet.metrics import clinical_scores
 from xraynet.utils import is_path_input
+
+from ._ensemble import ProbabilityEnsemble
 from ._setup import resolve_cv, resolve_models
 
 __all__ = ["ModelComparison"]
@@ -24,8 +25,13 @@ __all__ = ["ModelComparison"]
 #: Metrics computed on every held-out fold, in leaderboard order.
 CLEAN_METRICS = ("roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy")
 #: Leaderboard columns from the stress test of every held-out fold.
-STRESS_COLUMNS = ("shifted_roc_auc", "shifted_balanced_accuracy", "worst_roc_auc",
-                  "worst_specificity", "worst_sensitivity")
+STRESS_COLUMNS = (
+    "shifted_roc_auc",
+    "shifted_balanced_accuracy",
+    "worst_roc_auc",
+    "worst_specificity",
+    "worst_sensitivity",
+)
 _THRESHOLD_RULES = ("youden", "robust")
 
 
@@ -49,14 +55,28 @@ def _short_error(exc):
 def _stress_rows(estimator, X, y, shifts, severities, threshold, seed):
     from xraynet.robustness import stress_test
 
-    return stress_test(estimator, X, y, shifts=shifts, severities=severities,
-                       threshold=threshold, random_state=seed)
+    return stress_test(
+        estimator,
+        X,
+        y,
+        shifts=shifts,
+        severities=severities,
+        threshold=threshold,
+        random_state=seed,
+    )
 
 
 def _fold_task(estimator, X, y, groups, train, test, scorer, stress, seed):
     """Fit one candidate on one fold; score it clean and under shift."""
-    out = {"estimator": None, "proba": None, "scores": {}, "stress": None, "error": "",
-           "fit_time": np.nan, "score_time": np.nan}
+    out = {
+        "estimator": None,
+        "proba": None,
+        "scores": {},
+        "stress": None,
+        "error": "",
+        "fit_time": np.nan,
+        "score_time": np.nan,
+    }
     est = clone(estimator)
     t0 = time.perf_counter()
     try:
@@ -83,16 +103,19 @@ def _stress_summary(frames):
     per_fold = []
     for df in frames:
         shifted = df[df["severity"] > 0]
-        per_fold.append({
-            "shifted_roc_auc": shifted["roc_auc"].mean(),
-            "shifted_balanced_accuracy": shifted["balanced_accuracy"].mean(),
-            "worst_roc_auc": shifted["roc_auc"].min(),
-            "worst_specificity": shifted["specificity"].min(),
-            "worst_sensitivity": shifted["sensitivity"].min(),
-        })
+        per_fold.append(
+            {
+                "shifted_roc_auc": shifted["roc_auc"].mean(),
+                "shifted_balanced_accuracy": shifted["balanced_accuracy"].mean(),
+                "worst_roc_auc": shifted["roc_auc"].min(),
+                "worst_specificity": shifted["specificity"].min(),
+                "worst_sensitivity": shifted["sensitivity"].min(),
+            }
+        )
     table = pd.DataFrame(per_fold)
     return {f"{c}_mean": float(table[c].mean()) for c in STRESS_COLUMNS} | {
-        f"{c}_sd": float(table[c].std(ddof=0)) for c in STRESS_COLUMNS}
+        f"{c}_sd": float(table[c].std(ddof=0)) for c in STRESS_COLUMNS
+    }
 
 
 def _youden_threshold(y_bin, score):
@@ -231,10 +254,25 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     [0, 0]
     """
 
-    def __init__(self, models=None, *, cv=5, scoring=None, rank_by=None, ensemble="folds",
-                 threshold="youden", refit=True, stress=True, stress_shifts=None,
-                 stress_severities=(1, 2, 3), loader=None, n_jobs=None, error_score=np.nan,
-                 random_state=0, verbose=1):
+    def __init__(
+        self,
+        models=None,
+        *,
+        cv=5,
+        scoring=None,
+        rank_by=None,
+        ensemble="folds",
+        threshold="youden",
+        refit=True,
+        stress=True,
+        stress_shifts=None,
+        stress_severities=(1, 2, 3),
+        loader=None,
+        n_jobs=None,
+        error_score=np.nan,
+        random_state=0,
+        verbose=1,
+    ):
         self.models = models
         self.cv = cv
         self.scoring = scoring
@@ -258,21 +296,23 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         t = self.threshold
         if isinstance(t, str):
             if t not in _THRESHOLD_RULES:
-                raise ValueError(f"threshold must be 'youden', 'robust' or a float in (0, 1); "
-                                 f"got {t!r}.")
+                raise ValueError(
+                    f"threshold must be 'youden', 'robust' or a float in (0, 1); got {t!r}."
+                )
             if t == "robust" and not self.stress:
                 raise ValueError("threshold='robust' needs stress=True.")
         elif not isinstance(t, Real) or isinstance(t, bool) or not 0 < t < 1:
-            raise ValueError(f"threshold must be 'youden', 'robust' or a float in (0, 1); "
-                             f"got {t!r}.")
+            raise ValueError(
+                f"threshold must be 'youden', 'robust' or a float in (0, 1); got {t!r}."
+            )
         if not (isinstance(self.error_score, Real) or self.error_score == "raise"):
-            raise ValueError(f"error_score must be 'raise' or a number; got "
-                             f"{self.error_score!r}.")
+            raise ValueError(f"error_score must be 'raise' or a number; got {self.error_score!r}.")
         if not isinstance(self.random_state, Integral) or isinstance(self.random_state, bool):
             raise ValueError(f"random_state must be an int; got {self.random_state!r}.")
         sev = self.stress_severities
-        if self.stress and (not len(sev) or not all(
-                isinstance(s, Integral) and s >= 1 for s in sev)):
+        if self.stress and (
+            not len(sev) or not all(isinstance(s, Integral) and s >= 1 for s in sev)
+        ):
             raise ValueError(f"stress_severities must be positive ints; got {sev!r}.")
 
     def _scorer(self, estimator):
@@ -284,8 +324,10 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         elif not isinstance(s, dict):
             s = list(s)
             if not s or not all(isinstance(n, str) for n in s):
-                raise ValueError(f"scoring must be None, a str, a callable, a list of str or "
-                                 f"a dict; got {self.scoring!r}.")
+                raise ValueError(
+                    f"scoring must be None, a str, a callable, a list of str or "
+                    f"a dict; got {self.scoring!r}."
+                )
         if isinstance(s, dict) and not s:
             raise ValueError("scoring must not be an empty dict.")
         from xraynet.metrics import get_scorer
@@ -339,8 +381,10 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             fitted_loader = clone(self.loader if self.loader is not None else ImageLoader())
             t0 = time.perf_counter()
             X = fitted_loader.fit_transform(np.asarray([str(p) for p in X], dtype=object))
-            _log(self.verbose, f"loaded {len(X)} images {X.shape[1:]} in "
-                               f"{time.perf_counter() - t0:.1f} s")
+            _log(
+                self.verbose,
+                f"loaded {len(X)} images {X.shape[1:]} in {time.perf_counter() - t0:.1f} s",
+            )
         else:
             X = check_image_array(X, name="X")
         models = resolve_models(self.models, int(X.shape[1]), self.random_state)
@@ -356,32 +400,46 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             _log(self.verbose, f"({i}/{len(models)}) {name}: {len(splits)}-fold CV ...")
             scorer = self._scorer(est)
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_task)(est, X, y, groups, tr, te, scorer, stress,
-                                    self.random_state + k)
-                for k, (tr, te) in enumerate(splits))
+                delayed(_fold_task)(
+                    est, X, y, groups, tr, te, scorer, stress, self.random_state + k
+                )
+                for k, (tr, te) in enumerate(splits)
+            )
             for _, exc in results:
                 if exc is not None and self.error_score == "raise":
                     raise exc
             rows[name] = self._summarise(name, [r for r, _ in results], fold_rows, stress_frames)
-            _log(self.verbose, f"{name}: " + ", ".join(
-                f"{k[:-5]}={rows[name][k]:.4f}" for k in rows[name]
-                if k.endswith("_mean") and k[:-5] in ("roc_auc", "balanced_accuracy",
-                                                      "shifted_balanced_accuracy"))
+            _log(
+                self.verbose,
+                f"{name}: "
+                + ", ".join(
+                    f"{k[:-5]}={rows[name][k]:.4f}"
+                    for k in rows[name]
+                    if k.endswith("_mean")
+                    and k[:-5] in ("roc_auc", "balanced_accuracy", "shifted_balanced_accuracy")
+                )
                 + f" ({time.perf_counter() - t0:.0f} s)"
-                + (f"  ERROR {rows[name]['error']}" if rows[name]["error"] else ""))
+                + (f"  ERROR {rows[name]['error']}" if rows[name]["error"] else ""),
+            )
         self.cv_results_ = pd.DataFrame(fold_rows)
-        self.stress_results_ = (pd.concat(stress_frames, ignore_index=True)
-                                if stress_frames else None)
+        self.stress_results_ = (
+            pd.concat(stress_frames, ignore_index=True) if stress_frames else None
+        )
         self._rank(rows)
         self.best_estimator_ = None
         self.threshold_, self.threshold_rule_ = 0.5, "default 0.5"
         if self.best_name_ is None:
-            warnings.warn("every model failed (in at least one fold); there is no winner.", UserWarning, stacklevel=2)
+            warnings.warn(
+                "every model failed (in at least one fold); there is no winner.",
+                UserWarning,
+                stacklevel=2,
+            )
             return self
         self._choose_threshold(X, y)
         if self.refit:
-            self.best_estimator_ = self._build_winner(models[self.best_name_], X, y, groups,
-                                                      fitted_loader)
+            self.best_estimator_ = self._build_winner(
+                models[self.best_name_], X, y, groups, fitted_loader
+            )
         return self
 
     def _summarise(self, name, results, fold_rows, stress_frames):
@@ -394,13 +452,22 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 oof[te] = r["proba"]
             self.oof_proba_[name] = oof
         for k, r in enumerate(results):
-            fold_rows.append({"model": name, "fold": k, **r["scores"], "fit_time": r["fit_time"],
-                              "score_time": r["score_time"], "error": r["error"]})
+            fold_rows.append(
+                {
+                    "model": name,
+                    "fold": k,
+                    **r["scores"],
+                    "fit_time": r["fit_time"],
+                    "score_time": r["score_time"],
+                    "error": r["error"],
+                }
+            )
             if r["stress"] is not None:
                 stress_frames.append(r["stress"].assign(model=name, fold=k))
         row = {}
-        metrics = list(CLEAN_METRICS) + [m for m in (ok[0]["scores"] if ok else {})
-                                         if m not in CLEAN_METRICS]
+        metrics = list(CLEAN_METRICS) + [
+            m for m in (ok[0]["scores"] if ok else {}) if m not in CLEAN_METRICS
+        ]
         for m in metrics:
             vals = np.array([r["scores"].get(m, np.nan) for r in ok], dtype=float)
             vals = vals[np.isfinite(vals)]
@@ -408,12 +475,15 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             row[f"{m}_sd"] = float(vals.std(ddof=0)) if vals.size else np.nan
         if self.stress:
             frames = [r["stress"] for r in ok]
-            row.update(_stress_summary(frames) if frames else
-                       {f"{c}_{s}": np.nan for c in STRESS_COLUMNS for s in ("mean", "sd")})
+            row.update(
+                _stress_summary(frames)
+                if frames
+                else {f"{c}_{s}": np.nan for c in STRESS_COLUMNS for s in ("mean", "sd")}
+            )
         row["fit_time"] = float(np.nanmean([r["fit_time"] for r in results])) if ok else np.nan
         row["score_time"] = float(np.nanmean([r["score_time"] for r in ok])) if ok else np.nan
         errors = [r["error"] for r in results if r["error"]]
-        row["error"] = (f"{len(errors)}/{n} folds failed: {errors[0]}" if errors else "")
+        row["error"] = f"{len(errors)}/{n} folds failed: {errors[0]}" if errors else ""
         return row
 
     def _rank(self, rows):
@@ -422,10 +492,13 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         rank_by = self.rank_by or ("shifted_balanced_accuracy" if self.stress else "roc_auc")
         if f"{rank_by}_mean" not in board.columns:
             choices = sorted(c[:-5] for c in board.columns if c.endswith("_mean"))
-            raise ValueError(f"rank_by {rank_by!r} is not a leaderboard metric; choose from "
-                             f"{', '.join(choices)}.")
-        board = board.sort_values(f"{rank_by}_mean", ascending=False, na_position="last",
-                                  kind="stable")
+            raise ValueError(
+                f"rank_by {rank_by!r} is not a leaderboard metric; choose from "
+                f"{', '.join(choices)}."
+            )
+        board = board.sort_values(
+            f"{rank_by}_mean", ascending=False, na_position="last", kind="stable"
+        )
         board.insert(0, "rank", np.arange(1, len(board) + 1))
         scores = board[f"{rank_by}_mean"]
         complete = [n for n in board.index if n in self.oof_proba_]
@@ -447,9 +520,9 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if rule == "robust":
             y_bin, score = self._pooled_shifted_oof(X, y_bin, score)
         self.threshold_ = _youden_threshold(y_bin, score)
-        self.threshold_rule_ = (
-            "max sensitivity + specificity on out-of-fold predictions"
-            + (" pooled over clean and shifted held-out folds" if rule == "robust" else ""))
+        self.threshold_rule_ = "max sensitivity + specificity on out-of-fold predictions" + (
+            " pooled over clean and shifted held-out folds" if rule == "robust" else ""
+        )
 
     def _pooled_shifted_oof(self, X, y_bin, score):
         from xraynet.robustness import apply_shift, available_shifts
@@ -477,16 +550,20 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         winner = ProbabilityEnsemble(members, threshold=self.threshold_).fit()
         if fitted_loader is not None:
             winner = Pipeline([("load", fitted_loader), ("model", winner)])
-        _log(self.verbose, f"winner {self.best_name_}: {how}, threshold {self.threshold_:.3f} "
-                           f"({time.perf_counter() - t0:.1f} s)")
+        _log(
+            self.verbose,
+            f"winner {self.best_name_}: {how}, threshold {self.threshold_:.3f} "
+            f"({time.perf_counter() - t0:.1f} s)",
+        )
         return winner
 
     # ------------------------------------------------------------------ predict
     def _winner(self):
         check_is_fitted(self, "leaderboard_")
         if self.best_estimator_ is None:
-            raise AttributeError("this ModelComparison has no best_estimator_ "
-                                 "(refit=False, or every model failed).")
+            raise AttributeError(
+                "this ModelComparison has no best_estimator_ (refit=False, or every model failed)."
+            )
         return self.best_estimator_
 
     def predict_proba(self, X):

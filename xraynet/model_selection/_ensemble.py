@@ -82,15 +82,15 @@ class ProbabilityEnsemble(ClassifierMixin, BaseEstimator):
             raise ValueError("estimators must be a non-empty list of fitted classifiers.")
         for i, est in enumerate(members):
             if not hasattr(est, "predict_proba"):
-                raise ValueError(
-                    f"estimators[{i}] ({type(est).__name__}) has no predict_proba.")
+                raise ValueError(f"estimators[{i}] ({type(est).__name__}) has no predict_proba.")
             check_is_fitted(est)
         classes = np.asarray(members[0].classes_)
         for i, est in enumerate(members[1:], 1):
             if not np.array_equal(np.asarray(est.classes_), classes):
                 raise ValueError(
                     f"estimators[{i}] has classes {list(est.classes_)}; "
-                    f"estimators[0] has {list(classes)}.")
+                    f"estimators[0] has {list(classes)}."
+                )
         self.estimators_ = members
         self.classes_ = classes
         self.threshold_ = float(self.threshold)

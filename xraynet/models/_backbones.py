@@ -144,8 +144,16 @@ def _make_backbone(backbone, weights, shape, backbone_kwargs):
     return model
 
 
-def build_transfer(input_shape, n_outputs, *, backbone="mobilenetv2", weights=None,
-                   input_size=None, dropout=0.2, backbone_kwargs=None):
+def build_transfer(
+    input_shape,
+    n_outputs,
+    *,
+    backbone="mobilenetv2",
+    weights=None,
+    input_size=None,
+    dropout=0.2,
+    backbone_kwargs=None,
+):
     """Build an uncompiled ``keras.applications`` backbone with a new head.
 
     Gray images are repeated to 3 channels and resized in the graph to
@@ -203,6 +211,5 @@ def build_transfer(input_shape, n_outputs, *, backbone="mobilenetv2", weights=No
         x = layers.Dropout(dropout, name="dropout")(x)
     activation = "sigmoid" if n_outputs == 1 else "softmax"
     # float32 output (probabilities, loss) under any dtype policy
-    outputs = layers.Dense(n_outputs, activation=activation, name=HEAD_NAME,
-                           dtype="float32")(x)
+    outputs = layers.Dense(n_outputs, activation=activation, name=HEAD_NAME, dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"xraynet_{backbone.lower()}")

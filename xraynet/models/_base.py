@@ -44,7 +44,6 @@ import threading
 import warnings
 from numbers import Integral, Real
 
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -72,6 +71,7 @@ from ._precision import check_precision, precision_scope, resolve_precision
 
 __all__ = ["BaseImageClassifier"]
 
+
 def _float32_outputs(model):
     """``model`` itself when its outputs are float32, else with a float32 cast appended.
 
@@ -80,10 +80,11 @@ def _float32_outputs(model):
     """
     if all(keras.backend.standardize_dtype(t.dtype) == "float32" for t in model.outputs):
         return model
-    outputs = [keras.layers.Activation("linear", dtype="float32", name=f"float32_output_{i}")(t)
-               for i, t in enumerate(model.outputs)]
-    return keras.Model(model.inputs, outputs[0] if len(outputs) == 1 else outputs,
-                       name=model.name)
+    outputs = [
+        keras.layers.Activation("linear", dtype="float32", name=f"float32_output_{i}")(t)
+        for i, t in enumerate(model.outputs)
+    ]
+    return keras.Model(model.inputs, outputs[0] if len(outputs) == 1 else outputs, name=model.name)
 
 
 class BaseImageClassifier(KerasClassifier):
@@ -226,8 +227,12 @@ class BaseImageClassifier(KerasClassifier):
         tags.estimator_type = "classifier"
         tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
         tags.target_tags = TargetTags(
-            required=True, one_d_labels=True, two_d_labels=False,
-            positive_only=False, multi_output=False, single_output=True,
+            required=True,
+            one_d_labels=True,
+            two_d_labels=False,
+            positive_only=False,
+            multi_output=False,
+            single_output=True,
         )
         # Input is a 4-D (n, height, width, channels) uint8 image batch (or
         # 3-D (n, height, width)); no tabular 2-D data, no NaN, no sparse.
@@ -283,24 +288,33 @@ class BaseImageClassifier(KerasClassifier):
 
     def _split_validation(self, y, groups, seed):
         """Indices (train, val) of the held-out validation part (val may be None)."""
-        return split_validation(y, groups, float(self.validation_fraction), seed,
-                                owner=type(self).__name__)
+        return split_validation(
+            y, groups, float(self.validation_fraction), seed, owner=type(self).__name__
+        )
 
     def _callbacks(self, has_validation):
         callbacks = [RecordLearningRate()]
         if has_validation:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                monitor="val_accuracy", patience=2, factor=0.3, min_lr=1e-6,
-                verbose=int(self.verbose > 0),
-            ))
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_accuracy",
+                    patience=2,
+                    factor=0.3,
+                    min_lr=1e-6,
+                    verbose=int(self.verbose > 0),
+                )
+            )
         es = self.early_stopping
         if es is not None and bool(es):
             is_flag = isinstance(es, (bool, np.bool_))
             patience = EARLY_STOPPING_PATIENCE if is_flag else int(es)
-            callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss" if has_validation else "loss",
-                patience=patience, restore_best_weights=True,
-            ))
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if has_validation else "loss",
+                    patience=patience,
+                    restore_best_weights=True,
+                )
+            )
         return callbacks
 
     @staticmethod
@@ -352,8 +366,10 @@ class BaseImageClassifier(KerasClassifier):
         weights = np.ones(len(y), dtype=np.float32)
         if sample_weight is not None:
             sample_weight = column_or_1d(np.asarray(sample_weight, dtype=np.float32))
-            if len(sample_weight) != len(y) or np.any(sample_weight < 0) or not np.all(
-                np.isfinite(sample_weight)
+            if (
+                len(sample_weight) != len(y)
+                or np.any(sample_weight < 0)
+                or not np.all(np.isfinite(sample_weight))
             ):
                 raise ValueError("sample_weight must be finite, >= 0 and one per image.")
             weights *= sample_weight
@@ -369,12 +385,18 @@ class BaseImageClassifier(KerasClassifier):
         y_fit = y_enc.astype(np.float32 if n_outputs == 1 else np.int32)
 
         train, val = self._split_validation(y_enc, groups, seed)
-        X_train, y_train, w_train = (X, y_fit, weights) if val is None else (
-            X[train], y_fit[train], weights[train])
+        X_train, y_train, w_train = (
+            (X, y_fit, weights) if val is None else (X[train], y_fit[train], weights[train])
+        )
         train_data = ImageBatches(
-            X_train, y_train, w_train if use_weights else None,
-            batch_size=self.batch_size, shuffle=True, augmenter=self.augmentation,
-            seed=seed, prefetch=self._prefetch_batches,
+            X_train,
+            y_train,
+            w_train if use_weights else None,
+            batch_size=self.batch_size,
+            shuffle=True,
+            augmenter=self.augmentation,
+            seed=seed,
+            prefetch=self._prefetch_batches,
         )
         val_data = None
         if val is not None:
@@ -385,7 +407,8 @@ class BaseImageClassifier(KerasClassifier):
             warnings.warn(
                 f"{type(self).__name__}(precision='mixed_float16') is meant for GPUs; "
                 "without one float16 is emulated and slow (use 'bfloat16' or 'auto').",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         self._reset_keras_session()
         with seeded_keras(seed):
@@ -394,13 +417,17 @@ class BaseImageClassifier(KerasClassifier):
             model = _float32_outputs(model)
             model.compile(
                 optimizer=self._make_optimizer(),
-                loss=("binary_crossentropy" if n_outputs == 1
-                      else "sparse_categorical_crossentropy"),
+                loss=(
+                    "binary_crossentropy" if n_outputs == 1 else "sparse_categorical_crossentropy"
+                ),
                 metrics=["accuracy"],
             )
             history = model.fit(
-                train_data, validation_data=val_data, epochs=int(self.epochs),
-                callbacks=self._callbacks(val is not None), verbose=self.verbose,
+                train_data,
+                validation_data=val_data,
+                epochs=int(self.epochs),
+                callbacks=self._callbacks(val is not None),
+                verbose=self.verbose,
                 shuffle=False,  # ImageBatches reshuffles itself (seeded)
             )
         self.model_ = model
@@ -455,7 +482,7 @@ class BaseImageClassifier(KerasClassifier):
         step = self._predict_batch_size()
         if X.dtype != np.uint8:  # check_image_array returns uint8 images
             X = X.astype(np.uint8)
-        parts = [infer(X[i:i + step]).numpy() for i in range(0, X.shape[0], step)]
+        parts = [infer(X[i : i + step]).numpy() for i in range(0, X.shape[0], step)]
         if not parts:
             return np.empty((0, int(self.model_.outputs[0].shape[-1])), dtype=np.float32)
         return np.concatenate(parts)
@@ -522,4 +549,3 @@ class BaseImageClassifier(KerasClassifier):
         from ._keras_archive import save_keras_estimator
 
         return save_keras_estimator(self, path)
-

@@ -118,22 +118,39 @@ def _save_bundle(skeleton, nets, path):
     entries = []
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(
-                tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        ):
             for i, net in enumerate(nets):
                 if _is_fitted_network(net):
                     entry = f"net-{i}.keras"
                     zf.write(save_keras_estimator(net, Path(scratch) / entry), entry)
                 else:  # a template (VotingClassifier.estimators, CalibratedClassifierCV.estimator)
                     entry = f"net-{i}.json"
-                    zf.writestr(entry, json.dumps({
-                        "format": _FORMAT, "class": _class_path(type(net)),
-                        "params": _encode(net.get_params(deep=False), "params")}))
+                    zf.writestr(
+                        entry,
+                        json.dumps(
+                            {
+                                "format": _FORMAT,
+                                "class": _class_path(type(net)),
+                                "params": _encode(net.get_params(deep=False), "params"),
+                            }
+                        ),
+                    )
                 entries.append(entry)
             zf.writestr(_SKELETON, data)
-            zf.writestr(_MANIFEST, json.dumps({
-                "format": _BUNDLE_FORMAT, "xraynet_version": __version__,
-                "skeleton": _SKELETON, "networks": entries}))
+            zf.writestr(
+                _MANIFEST,
+                json.dumps(
+                    {
+                        "format": _BUNDLE_FORMAT,
+                        "xraynet_version": __version__,
+                        "skeleton": _SKELETON,
+                        "networks": entries,
+                    }
+                ),
+            )
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -153,8 +170,10 @@ def _bundle_entries(zf, path):
         if fmt != _BUNDLE_FORMAT:
             raise ValueError(f"{path}: unsupported .xraynet bundle format {fmt!r}.")
     else:  # bundles written before the manifest existed
-        entries = sorted((n for n in names if _NET_ENTRY.fullmatch(n)),
-                         key=lambda n: int(_NET_ENTRY.fullmatch(n).group(1)))
+        entries = sorted(
+            (n for n in names if _NET_ENTRY.fullmatch(n)),
+            key=lambda n: int(_NET_ENTRY.fullmatch(n).group(1)),
+        )
     for i, entry in enumerate(entries):
         match = _NET_ENTRY.fullmatch(str(entry))
         if match is None or int(match.group(1)) != i:

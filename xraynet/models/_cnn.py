@@ -133,9 +133,9 @@ class CNNClassifier(BaseImageClassifier):
         x = layers.Dense(128, activation="relu")(x)
         x = layers.Dropout(0.2)(x)
         if n_outputs == 1:
-            outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME,
-                                   dtype="float32")(x)
+            outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME, dtype="float32")(x)
         else:
-            outputs = layers.Dense(n_outputs, activation="softmax", name=HEAD_NAME,
-                                   dtype="float32")(x)
+            outputs = layers.Dense(
+                n_outputs, activation="softmax", name=HEAD_NAME, dtype="float32"
+            )(x)
         return keras.Model(inputs, outputs, name="cnn")

@@ -62,7 +62,9 @@ def split_validation(y, groups, fraction, seed, *, owner="estimator"):
     if n_val < n_classes or n - n_val < n_classes or np.bincount(y).min() < 2:
         warnings.warn(
             f"{owner}: too few samples ({n}) for a stratified validation_fraction="
-            f"{fraction}; training without validation data.", UserWarning, stacklevel=4,
+            f"{fraction}; training without validation data.",
+            UserWarning,
+            stacklevel=4,
         )
         return np.arange(n), None
     if groups is None:
@@ -88,7 +90,8 @@ def split_validation(y, groups, fraction, seed, *, owner="estimator"):
     warnings.warn(
         f"{owner}: could not hold out a validation part that keeps every class in "
         "training with these groups; training without validation data.",
-        UserWarning, stacklevel=4,
+        UserWarning,
+        stacklevel=4,
     )
     return np.arange(n), None
 
@@ -123,8 +126,18 @@ class ImageBatches(keras.utils.PyDataset):
         for one epoch.
     """
 
-    def __init__(self, X, y=None, sample_weight=None, *, batch_size=32,
-                 shuffle=False, augmenter=None, seed=None, prefetch=True):
+    def __init__(
+        self,
+        X,
+        y=None,
+        sample_weight=None,
+        *,
+        batch_size=32,
+        shuffle=False,
+        augmenter=None,
+        seed=None,
+        prefetch=True,
+    ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.X = X
         self.y = y
@@ -158,7 +171,7 @@ class ImageBatches(keras.utils.PyDataset):
 
     def _batch(self, order, epoch, index, augment):
         """Batch ``index`` of epoch ``epoch``: a function of its arguments only."""
-        sl = order[index * self.batch_size:(index + 1) * self.batch_size]
+        sl = order[index * self.batch_size : (index + 1) * self.batch_size]
         if self.shuffle:
             sl = np.sort(sl)  # faster gather; order inside a batch is irrelevant
         xb = self.X[sl]
@@ -188,9 +201,11 @@ class ImageBatches(keras.utils.PyDataset):
             if nxt < len(self) and (epoch, nxt) not in self._pending:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(
-                        max_workers=1, thread_name_prefix="xraynet-prefetch")
+                        max_workers=1, thread_name_prefix="xraynet-prefetch"
+                    )
                 self._pending[(epoch, nxt)] = self._executor.submit(
-                    self._batch, order, epoch, nxt, True)
+                    self._batch, order, epoch, nxt, True
+                )
         if future is None:
             return self._batch(order, epoch, index, True)
         return future.result()

@@ -12,8 +12,14 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework import config as _tf_config
 
-__all__ = ["EARLY_STOPPING_PATIENCE", "OPTIMIZERS", "RecordLearningRate", "make_optimizer",
-           "never", "seeded_keras"]
+__all__ = [
+    "EARLY_STOPPING_PATIENCE",
+    "OPTIMIZERS",
+    "RecordLearningRate",
+    "make_optimizer",
+    "never",
+    "seeded_keras",
+]
 
 OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,

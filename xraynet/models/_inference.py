@@ -37,8 +37,14 @@ class _FusedInferenceBatchNorm(keras.layers.Layer):
     def call(self, x):
         bn = self.bn
         y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            x, bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance,
-            epsilon=float(bn.epsilon), is_training=False, data_format="NHWC",
+            x,
+            bn.gamma,
+            bn.beta,
+            bn.moving_mean,
+            bn.moving_variance,
+            epsilon=float(bn.epsilon),
+            is_training=False,
+            data_format="NHWC",
         )
         return y
 
@@ -55,9 +61,12 @@ def _fusable(layer, args, kwargs):
     if shape is None or len(shape) != 4:
         return False
     axis = layer.axis if isinstance(layer.axis, int) else None
-    return (axis in (-1, 3) and layer.center and layer.scale
-            and keras.backend.standardize_dtype(args[0].dtype) in (
-                "float32", "bfloat16", "float16"))
+    return (
+        axis in (-1, 3)
+        and layer.center
+        and layer.scale
+        and keras.backend.standardize_dtype(args[0].dtype) in ("float32", "bfloat16", "float16")
+    )
 
 
 def fused_inference_model(model):
@@ -76,8 +85,9 @@ def fused_inference_model(model):
         return layer(*args, **kwargs)
 
     try:
-        clone = keras.models.clone_model(model, clone_function=lambda layer: layer,
-                                         call_function=call_function, recursive=True)
+        clone = keras.models.clone_model(
+            model, clone_function=lambda layer: layer, call_function=call_function, recursive=True
+        )
     except Exception:  # pragma: no cover - a network clone_model cannot rebuild
         return model
     return clone if found else model

@@ -66,8 +66,11 @@ def _encode(value, where):
         }
     if isinstance(value, keras.optimizers.Optimizer):
         return {"__keras_optimizer__": keras.optimizers.serialize(value)}
-    if (isinstance(value, type) and issubclass(value, keras.optimizers.Optimizer)
-            and getattr(keras.optimizers, value.__name__, None) is value):
+    if (
+        isinstance(value, type)
+        and issubclass(value, keras.optimizers.Optimizer)
+        and getattr(keras.optimizers, value.__name__, None) is value
+    ):
         return {"__keras_optimizer_class__": value.__name__}
     raise ValueError(
         f"cannot store {where}={value!r} in a .keras file (only numbers, strings, "
@@ -201,8 +204,12 @@ def load_keras_estimator(path):
     cls = _import_xraynet_class(meta.get("class"), BaseImageClassifier)
     estimator = cls(**_decode(meta.get("params", {})))
     for name, value in meta.get("fitted", {}).items():
-        if not (isinstance(name, str) and name.endswith("_") and name.isidentifier()
-                and not name.startswith("_")):
+        if not (
+            isinstance(name, str)
+            and name.endswith("_")
+            and name.isidentifier()
+            and not name.startswith("_")
+        ):
             raise ValueError(f"{path}: refusing fitted attribute name {name!r}.")
         setattr(estimator, name, _decode(value))
     try:

@@ -56,8 +56,16 @@ _DESCRIPTION = {
 }
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # pickle protocol >= 2, joblib's zlib (old "ZF" and raw) / gzip / bz2 / xz / lzma / lz4 files
-_PICKLE_MAGIC = (b"\x80", b"ZF", b"x", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00\x00",
-                 b"\x04\x22\x4d\x18")
+_PICKLE_MAGIC = (
+    b"\x80",
+    b"ZF",
+    b"x",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+)
 
 
 def _write_atomic(path, data):
@@ -127,17 +135,23 @@ def save_model(estimator, path):
     if suffix in _PICKLE_SUFFIXES:
         import joblib
 
-        warnings.warn(f"{path} is a pickle: loading it runs any code it holds, so "
-                      "load_model reads it only with trusted=True. Leave the suffix out "
-                      f"to get a safe {wanted} file.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{path} is a pickle: loading it runs any code it holds, so "
+            "load_model reads it only with trusted=True. Leave the suffix out "
+            f"to get a safe {wanted} file.",
+            UserWarning,
+            stacklevel=2,
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(estimator, path)
         return path
     if suffix not in _SAFE_SUFFIXES:
         path = path.with_name(path.name + wanted)
     elif suffix != wanted:
-        raise ValueError(f"a {type(estimator).__name__} is saved as {wanted}, not {suffix}; "
-                         f"use {path.with_suffix(wanted).name!r} (or leave the suffix out).")
+        raise ValueError(
+            f"a {type(estimator).__name__} is saved as {wanted}, not {suffix}; "
+            f"use {path.with_suffix(wanted).name!r} (or leave the suffix out)."
+        )
     if wanted == _KERAS_SUFFIX:
         path.parent.mkdir(parents=True, exist_ok=True)
         return save_keras_estimator(estimator, path)
@@ -176,8 +190,12 @@ def _sniff(path):
     return "pickle" if head.startswith(_PICKLE_MAGIC) else "other"
 
 
-_KIND_SUFFIX = {"keras": _KERAS_SUFFIX, "bare-keras": _KERAS_SUFFIX,
-                "skops": _SKOPS_SUFFIX, "bundle": _BUNDLE_SUFFIX}
+_KIND_SUFFIX = {
+    "keras": _KERAS_SUFFIX,
+    "bare-keras": _KERAS_SUFFIX,
+    "skops": _SKOPS_SUFFIX,
+    "bundle": _BUNDLE_SUFFIX,
+}
 
 
 def load_model(path, *, trusted=False):
@@ -222,27 +240,35 @@ def load_model(path, *, trusted=False):
     if not path.exists():
         raise FileNotFoundError(f"no such model file: {path}")
     if path.is_dir():
-        raise ValueError(f"{path} is a folder; xraynet models are single files "
-                         "(.keras, .skops or .xraynet).")
+        raise ValueError(
+            f"{path} is a folder; xraynet models are single files (.keras, .skops or .xraynet)."
+        )
     kind = _sniff(path)
     suffix = path.suffix
     if kind == "empty":
         raise ValueError(f"{path} is empty (0 bytes): not a model file.")
     if suffix in _SAFE_SUFFIXES:
         if kind in ("pickle", "other"):
-            hint = (" It looks like a pickle: if you trust it, rename it to .joblib and "
-                    "load it with trusted=True." if kind == "pickle" else "")
+            hint = (
+                " It looks like a pickle: if you trust it, rename it to .joblib and "
+                "load it with trusted=True."
+                if kind == "pickle"
+                else ""
+            )
             raise ValueError(f"{path} is not a {_DESCRIPTION[suffix]} (not a zip file).{hint}")
         if kind == "bad-zip":
-            raise ValueError(f"{path} is not a {_DESCRIPTION[suffix]} (corrupt or truncated "
-                             "zip file).")
+            raise ValueError(
+                f"{path} is not a {_DESCRIPTION[suffix]} (corrupt or truncated zip file)."
+            )
         if kind == "zip":
             raise ValueError(f"{path} is a zip file but not a {_DESCRIPTION[suffix]}.")
         actual = _KIND_SUFFIX[kind]
         if actual != suffix:
-            raise ValueError(f"{path} holds a {_DESCRIPTION[actual]}, not a "
-                             f"{_DESCRIPTION[suffix]}: rename it to "
-                             f"{path.with_suffix(actual).name!r}.")
+            raise ValueError(
+                f"{path} holds a {_DESCRIPTION[actual]}, not a "
+                f"{_DESCRIPTION[suffix]}: rename it to "
+                f"{path.with_suffix(actual).name!r}."
+            )
     if kind in ("keras", "bare-keras"):
         return load_keras_estimator(path)
     if kind == "bundle":
@@ -250,23 +276,26 @@ def load_model(path, *, trusted=False):
             return _load_bundle(path, trusted)
         except zipfile.BadZipFile:
             raise ValueError(
-                f"{path} is not an .xraynet model bundle (corrupt zip file).") from None
+                f"{path} is not an .xraynet model bundle (corrupt zip file)."
+            ) from None
     if kind == "skops":
         return _skops_loads(path.read_bytes(), str(path), trusted)
     if kind in ("zip", "bad-zip"):
-        raise ValueError(f"{path} is a zip file but no xraynet model (.keras, .skops or "
-                         ".xraynet).")
+        raise ValueError(f"{path} is a zip file but no xraynet model (.keras, .skops or .xraynet).")
     if not trusted:
         looks = "looks like a pickle / joblib file" if kind == "pickle" else "is not a model file"
         raise ValueError(
             f"{path} is not a .keras, .skops or .xraynet model file (it {looks}). If it is "
             "a pickle / joblib file you made yourself, load it with trusted=True (xraynet "
-            "predict --trust-pickle): unpickling runs any code the file contains.")
+            "predict --trust-pickle): unpickling runs any code the file contains."
+        )
     import joblib
     import scikeras  # noqa: F401  (registers pickling of Keras models)
 
     try:
         return joblib.load(path)
     except Exception as exc:
-        raise ValueError(f"{path}: cannot unpickle it ({type(exc).__name__}: {exc}); not a "
-                         "pickle / joblib model file?") from exc
+        raise ValueError(
+            f"{path}: cannot unpickle it ({type(exc).__name__}: {exc}); not a "
+            "pickle / joblib model file?"
+        ) from exc

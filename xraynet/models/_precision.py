@@ -25,8 +25,14 @@ import sys
 
 import keras
 
-__all__ = ["PRECISIONS", "check_precision", "hardware_bfloat16", "output_dtype",
-           "precision_scope", "resolve_precision"]
+__all__ = [
+    "PRECISIONS",
+    "check_precision",
+    "hardware_bfloat16",
+    "output_dtype",
+    "precision_scope",
+    "resolve_precision",
+]
 
 #: precision parameter value -> Keras dtype policy name.
 PRECISIONS = {
@@ -44,8 +50,7 @@ def check_precision(precision):
     """Raise a ValueError naming the allowed values unless ``precision`` is one."""
     if not isinstance(precision, str) or precision not in _VALUES:
         raise ValueError(
-            f"precision must be one of {', '.join(repr(v) for v in _VALUES)}; "
-            f"got {precision!r}."
+            f"precision must be one of {', '.join(repr(v) for v in _VALUES)}; got {precision!r}."
         )
 
 
@@ -78,7 +83,7 @@ def _gpu_compute_capabilities():
         return []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hardware_bfloat16():
     """Whether this machine computes bfloat16 natively.
 

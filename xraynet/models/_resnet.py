@@ -22,18 +22,38 @@ def _stem_downsamplings(size, target=40):
 
 def _residual_block(x, filters, stride, name):
     shortcut = x
-    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name=f"{name}_conv1")(x)
+    y = layers.Conv2D(
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv1",
+    )(x)
     y = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name=f"{name}_bn1")(y)
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name=f"{name}_conv2")(y)
+    y = layers.Conv2D(
+        filters,
+        3,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv2",
+    )(y)
     y = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name=f"{name}_bn2")(y)
     if stride != 1 or shortcut.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
-                                 kernel_initializer="he_normal", name=f"{name}_proj")(shortcut)
-        shortcut = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM,
-                                             name=f"{name}_proj_bn")(shortcut)
+        shortcut = layers.Conv2D(
+            filters,
+            1,
+            strides=stride,
+            use_bias=False,
+            kernel_initializer="he_normal",
+            name=f"{name}_proj",
+        )(shortcut)
+        shortcut = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name=f"{name}_proj_bn")(
+            shortcut
+        )
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
 
@@ -67,8 +87,15 @@ def build_resnet(input_shape, n_outputs, *, width=16, depth=3, blocks=1, dropout
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = layers.Rescaling(1.0 / 255, name="rescale")(inputs)
     n_down = _stem_downsamplings(min(h, w))
-    x = layers.Conv2D(width, 3, strides=2 if n_down else 1, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name="stem_conv")(x)
+    x = layers.Conv2D(
+        width,
+        3,
+        strides=2 if n_down else 1,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name="stem_conv",
+    )(x)
     x = layers.BatchNormalization(momentum=SCRATCH_BN_MOMENTUM, name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)
     if n_down > 1:
@@ -83,11 +110,9 @@ def build_resnet(input_shape, n_outputs, *, width=16, depth=3, blocks=1, dropout
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     if n_outputs == 1:
-        outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME,
-                               dtype="float32")(x)
+        outputs = layers.Dense(1, activation="sigmoid", name=HEAD_NAME, dtype="float32")(x)
     else:
-        outputs = layers.Dense(n_outputs, activation="softmax",
-                               name=HEAD_NAME, dtype="float32")(x)
+        outputs = layers.Dense(n_outputs, activation="softmax", name=HEAD_NAME, dtype="float32")(x)
     return keras.Model(inputs, outputs, name="xraynet_resnet")
 
 
@@ -228,6 +253,11 @@ class ResNetClassifier(BaseImageClassifier):
 
     def _build_network(self, input_shape, n_outputs):
         """The residual network (uncompiled) for ``input_shape`` and ``n_outputs``."""
-        return build_resnet(input_shape, n_outputs, width=int(self.width),
-                            depth=int(self.depth), blocks=int(self.blocks),
-                            dropout=float(self.dropout))
+        return build_resnet(
+            input_shape,
+            n_outputs,
+            width=int(self.width),
+            depth=int(self.depth),
+            blocks=int(self.blocks),
+            dropout=float(self.dropout),
+        )

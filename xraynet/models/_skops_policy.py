@@ -13,8 +13,9 @@ import zipfile
 _TRUSTED_PACKAGES = frozenset({"sklearn", "numpy", "scipy", "xraynet"})
 _SCORING_MODULES = ("sklearn.metrics", "xraynet.metrics")
 _TRUSTED_FUNCTIONS = frozenset(
-    f"numpy.{name}" for name in
-    ("sum", "mean", "median", "std", "var", "min", "max", "amin", "amax", "clip"))
+    f"numpy.{name}"
+    for name in ("sum", "mean", "median", "std", "var", "min", "max", "amin", "amax", "clip")
+)
 
 
 def _resolve(name):
@@ -64,7 +65,8 @@ def _skops_dumps(obj):
             f"cannot save this {type(obj).__name__} safely: skops failed with "
             f"{type(exc).__name__}: {str(exc)[:300]}. save_model handles scikit-learn, "
             "NumPy, SciPy and xraynet objects; a pickle (a '.joblib' path, loadable only "
-            "with trusted=True) can hold anything.") from exc
+            "with trusted=True) can hold anything."
+        ) from exc
     refused = _refused_types(sio.get_untrusted_types(data=data))
     if refused:
         raise ValueError(
@@ -72,7 +74,8 @@ def _skops_dumps(obj):
             f"{', '.join(refused)}, which xraynet.load_model refuses to load (only "
             "scikit-learn, NumPy, SciPy and xraynet classes and scoring functions are "
             "accepted). Replace them, or write a pickle with a '.joblib' path (loadable "
-            "only with trusted=True).")
+            "only with trusted=True)."
+        )
     return data
 
 
@@ -85,16 +88,19 @@ def _skops_loads(data, where, trusted=False):
         raise ValueError(f"{where} is not a .skops file (not a zip file).") from None
     except Exception as exc:  # no / corrupt schema.json, unknown skops protocol
         raise ValueError(
-            f"{where} is not a valid .skops file ({type(exc).__name__}: {exc}).") from None
+            f"{where} is not a valid .skops file ({type(exc).__name__}: {exc})."
+        ) from None
     refused = _refused_types(untrusted)
     if refused and not trusted:
         raise ValueError(
             f"{where} holds types that xraynet does not load: {', '.join(refused)}. "
             "Only scikit-learn, NumPy, SciPy and xraynet classes and scoring functions "
             "are accepted; inspect the file with skops.io.get_untrusted_types and, if you "
-            "trust whoever made it, load it with trusted=True.")
+            "trust whoever made it, load it with trusted=True."
+        )
     try:
         return sio.loads(data, trusted=untrusted)
     except Exception as exc:
-        raise ValueError(f"{where}: cannot rebuild the object ({type(exc).__name__}: "
-                         f"{exc}).") from exc
+        raise ValueError(
+            f"{where}: cannot rebuild the object ({type(exc).__name__}: {exc})."
+        ) from exc

@@ -17,9 +17,9 @@ def _layers_to_unfreeze(base, trainable):
     if trainable == "all":
         chosen = candidates
     elif isinstance(trainable, Integral):
-        chosen = candidates[len(candidates) - int(trainable):] if trainable else []
+        chosen = candidates[len(candidates) - int(trainable) :] if trainable else []
     else:
-        chosen = candidates[len(candidates) - round(float(trainable) * len(candidates)):]
+        chosen = candidates[len(candidates) - round(float(trainable) * len(candidates)) :]
     return [layer for layer in chosen if not isinstance(layer, layers.BatchNormalization)]
 
 
@@ -210,9 +210,12 @@ default="mobilenetv2"
         super()._check_params()
         backbone_spec(self.backbone)
         t = self.trainable
-        ok = (t in ("all", "head") if isinstance(t, str) else
-              (isinstance(t, Integral) and not isinstance(t, bool) and t >= 0) or
-              (isinstance(t, Real) and not isinstance(t, bool) and 0 < t <= 1))
+        ok = (
+            t in ("all", "head")
+            if isinstance(t, str)
+            else (isinstance(t, Integral) and not isinstance(t, bool) and t >= 0)
+            or (isinstance(t, Real) and not isinstance(t, bool) and 0 < t <= 1)
+        )
         if not ok:
             raise ValueError(
                 "trainable must be 'all', 'head', a fraction in (0, 1] or a number of "
@@ -226,14 +229,18 @@ default="mobilenetv2"
         if self.head_epochs is not None and (
             not isinstance(self.head_epochs, Integral) or self.head_epochs < 1
         ):
-            raise ValueError(f"head_epochs must be None or a positive int, got {self.head_epochs!r}.")
+            raise ValueError(
+                f"head_epochs must be None or a positive int, got {self.head_epochs!r}."
+            )
         ftlr = self.fine_tune_learning_rate
         if ftlr is not None and (not isinstance(ftlr, Real) or not ftlr > 0):
             raise ValueError(f"fine_tune_learning_rate must be None or > 0, got {ftlr!r}.")
         if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
-            raise ValueError(f"backbone_kwargs must be None or a dict, got {self.backbone_kwargs!r}.")
+            raise ValueError(
+                f"backbone_kwargs must be None or a dict, got {self.backbone_kwargs!r}."
+            )
 
     # -- phases -----------------------------------------------------------
     def _phase1_epochs(self):
@@ -248,8 +255,12 @@ default="mobilenetv2"
     def _build_network(self, input_shape, n_outputs):
         """Backbone plus head (uncompiled); the backbone is frozen for phase 1."""
         model = build_transfer(
-            input_shape, n_outputs, backbone=self.backbone, weights=self.weights,
-            input_size=self.input_size, dropout=float(self.dropout),
+            input_shape,
+            n_outputs,
+            backbone=self.backbone,
+            weights=self.weights,
+            input_size=self.input_size,
+            dropout=float(self.dropout),
             backbone_kwargs=self.backbone_kwargs,
         )
         if self._phase1_epochs() > 0:
@@ -272,6 +283,5 @@ default="mobilenetv2"
         start = self._phase1_epochs()
         if 0 < start < int(self.epochs) and self.trainable != "head":
             # first, so that the other callbacks see the new optimizer
-            callbacks.insert(0, _UnfreezeBackbone(start, self.trainable,
-                                                  self._fine_tune_optimizer))
+            callbacks.insert(0, _UnfreezeBackbone(start, self.trainable, self._fine_tune_optimizer))
         return callbacks

@@ -103,11 +103,15 @@ def _threads_active(what, value):
     import tensorflow as tf
 
     if what.startswith("intra"):
-        current, env = (tf.config.threading.get_intra_op_parallelism_threads(),
-                        "TF_NUM_INTRAOP_THREADS")
+        current, env = (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            "TF_NUM_INTRAOP_THREADS",
+        )
     else:
-        current, env = (tf.config.threading.get_inter_op_parallelism_threads(),
-                        "TF_NUM_INTEROP_THREADS")
+        current, env = (
+            tf.config.threading.get_inter_op_parallelism_threads(),
+            "TF_NUM_INTEROP_THREADS",
+        )
     return current == value or (current == 0 and os.environ.get(env) == str(value))
 
 
@@ -205,10 +209,16 @@ def configure_tensorflow(n_threads=None, gpu=None, memory_growth=True):
 
         if n_threads is not None:
             for what, setter, value in (
-                ("intra-op threads", tf.config.threading.set_intra_op_parallelism_threads,
-                 n_threads),
-                ("inter-op threads", tf.config.threading.set_inter_op_parallelism_threads,
-                 min(n_threads, 2)),
+                (
+                    "intra-op threads",
+                    tf.config.threading.set_intra_op_parallelism_threads,
+                    n_threads,
+                ),
+                (
+                    "inter-op threads",
+                    tf.config.threading.set_inter_op_parallelism_threads,
+                    min(n_threads, 2),
+                ),
             ):
                 if started and _threads_active(what, value):
                     continue

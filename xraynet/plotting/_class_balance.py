@@ -3,7 +3,15 @@
 import numpy as np
 import pandas as pd
 
-from ._common import LABEL_SIZE, PALETTE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, class_name, default_target_names
+from ._common import (
+    LABEL_SIZE,
+    PALETTE,
+    SMALL_SIZE,
+    TICK_SIZE,
+    TITLE_SIZE,
+    class_name,
+    default_target_names,
+)
 
 __all__ = ["ClassBalanceDisplay"]
 
@@ -94,8 +102,13 @@ class ClassBalanceDisplay:
             values = self.counts[split].to_numpy()
             total = values.sum()
             pos = x - 0.4 + width * (j + 0.5)
-            bars = ax.bar(pos, values, width * 0.95, label=f"{split} (n={total})",
-                          color=PALETTE[j % len(PALETTE)])
+            bars = ax.bar(
+                pos,
+                values,
+                width * 0.95,
+                label=f"{split} (n={total})",
+                color=PALETTE[j % len(PALETTE)],
+            )
             self.bars_[split] = bars
             for p, v in zip(pos, values):
                 text = f"{v}\n{v / total:.0%}" if show_percent and total else f"{v}"

@@ -12,8 +12,12 @@ __all__ = ["ConfusionMatrixDisplay"]
 def _labels_and_names(y_true, y_pred, labels, target_names):
     if labels is None:
         labels = unique_labels(y_true, y_pred)
-        if (target_names is not None and labels.dtype.kind in "iu"
-                and labels.min() >= 0 and labels.max() < len(target_names)):
+        if (
+            target_names is not None
+            and labels.dtype.kind in "iu"
+            and labels.min() >= 0
+            and labels.max() < len(target_names)
+        ):
             labels = np.arange(len(target_names))  # keep absent classes as rows
     if target_names is None:
         target_names = default_target_names(labels)
@@ -44,8 +48,17 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
     """
 
     @classmethod
-    def from_predictions(cls, y_true, y_pred, *, target_names=None, labels=None,
-                         cmap="Blues", title="Confusion matrix", **kwargs):
+    def from_predictions(
+        cls,
+        y_true,
+        y_pred,
+        *,
+        target_names=None,
+        labels=None,
+        cmap="Blues",
+        title="Confusion matrix",
+        **kwargs,
+    ):
         """Plot the confusion matrix of predictions.
 
         Parameters
@@ -72,8 +85,18 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         return disp
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, target_names=None, labels=None, cmap="Blues",
-                       title="Confusion matrix", **kwargs):
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        target_names=None,
+        labels=None,
+        cmap="Blues",
+        title="Confusion matrix",
+        **kwargs,
+    ):
         """Predict ``X`` with a fitted classifier and plot the confusion matrix.
 
         Parameters are those of :meth:`from_predictions`.
@@ -83,12 +106,23 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         display : ConfusionMatrixDisplay
         """
         y_pred = estimator.predict(X)
-        return cls.from_predictions(y, y_pred, target_names=target_names, labels=labels,
-                                    cmap=cmap, title=title, **kwargs)
+        return cls.from_predictions(
+            y, y_pred, target_names=target_names, labels=labels, cmap=cmap, title=title, **kwargs
+        )
 
-    def plot(self, *, include_values=True, cmap="Blues", xticks_rotation="horizontal",
-             values_format=None, ax=None, colorbar=True, im_kw=None, text_kw=None,
-             show_percent=True):
+    def plot(
+        self,
+        *,
+        include_values=True,
+        cmap="Blues",
+        xticks_rotation="horizontal",
+        values_format=None,
+        ax=None,
+        colorbar=True,
+        im_kw=None,
+        text_kw=None,
+        show_percent=True,
+    ):
         """Plot; see :meth:`sklearn.metrics.ConfusionMatrixDisplay.plot`.
 
         Parameters
@@ -103,9 +137,16 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
         self : ConfusionMatrixDisplay
         """
         text_kw = {"fontsize": LABEL_SIZE + 1, **(text_kw or {})}
-        super().plot(include_values=include_values, cmap=cmap, xticks_rotation=xticks_rotation,
-                     values_format=values_format, ax=ax, colorbar=colorbar, im_kw=im_kw,
-                     text_kw=text_kw)
+        super().plot(
+            include_values=include_values,
+            cmap=cmap,
+            xticks_rotation=xticks_rotation,
+            values_format=values_format,
+            ax=ax,
+            colorbar=colorbar,
+            im_kw=im_kw,
+            text_kw=text_kw,
+        )
         cm = self.confusion_matrix
         if include_values and show_percent and cm.dtype.kind in "iu" and self.text_ is not None:
             totals = cm.sum(axis=1)

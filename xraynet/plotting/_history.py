@@ -6,8 +6,13 @@ from ._common import LABEL_SIZE, PALETTE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, fin
 
 __all__ = ["TrainingHistoryDisplay"]
 
-_ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy",
-                  "sparse_categorical_accuracy")
+_ACCURACY_KEYS = (
+    "accuracy",
+    "acc",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+)
 _LR_KEYS = ("learning_rate", "lr")
 
 
@@ -101,19 +106,35 @@ class TrainingHistoryDisplay:
         train = self.history.get(key)
         val = self.history.get(f"val_{key}")
         if train is None and val is None:
-            ax.text(0.5, 0.5, f"no {label.lower()} recorded", ha="center", va="center",
-                    fontsize=LABEL_SIZE, transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                f"no {label.lower()} recorded",
+                ha="center",
+                va="center",
+                fontsize=LABEL_SIZE,
+                transform=ax.transAxes,
+            )
             return
-        for values, name, color, style in ((train, "training", PALETTE[0], "-o"),
-                                           (val, "validation", PALETTE[1], "-s")):
+        for values, name, color, style in (
+            (train, "training", PALETTE[0], "-o"),
+            (val, "validation", PALETTE[1], "-s"),
+        ):
             if values is not None:
                 epochs = np.arange(1, len(values) + 1)
                 ax.plot(epochs, values, style, color=color, label=name, markersize=4, lw=2)
         if val is not None and len(val):
             best = int(np.nanargmin(val) if lower_is_better else np.nanargmax(val))
-            ax.plot(best + 1, val[best], "*", color=PALETTE[1], markersize=15,
-                    markeredgecolor="black", label=f"best validation (epoch {best + 1})",
-                    zorder=5)
+            ax.plot(
+                best + 1,
+                val[best],
+                "*",
+                color=PALETTE[1],
+                markersize=15,
+                markeredgecolor="black",
+                label=f"best validation (epoch {best + 1})",
+                zorder=5,
+            )
         ax.set_ylabel(label, fontsize=LABEL_SIZE)
 
     def plot(self, axes=None, *, title="Training history"):
@@ -135,8 +156,10 @@ class TrainingHistoryDisplay:
             fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
         else:
             fig = axes[0].figure
-        acc_key = next((k for k in _ACCURACY_KEYS if k in self.history or f"val_{k}" in self.history),
-                       "accuracy")
+        acc_key = next(
+            (k for k in _ACCURACY_KEYS if k in self.history or f"val_{k}" in self.history),
+            "accuracy",
+        )
         self._panel(axes[0], acc_key, "Accuracy", lower_is_better=False)
         self._panel(axes[1], "loss", "Loss", lower_is_better=True)
         val_loss = self.history.get("val_loss")
@@ -146,11 +169,24 @@ class TrainingHistoryDisplay:
         n_epochs = max(len(v) for v in self.history.values()) if self.history else 1
         for ax, name in zip(axes, ("Accuracy", "Loss")):
             for j, (epoch, value) in enumerate(self.lr_drops_):
-                ax.axvline(epoch, color="0.4", ls=":", lw=1.5,
-                           label="learning rate reduced" if j == 0 else None)
-                ax.annotate(f"lr {value:.0e}", xy=(epoch, 1.0), xycoords=ax.get_xaxis_transform(),
-                            xytext=(3, -3), textcoords="offset points", fontsize=SMALL_SIZE - 1,
-                            color="0.3", va="top", ha="left")
+                ax.axvline(
+                    epoch,
+                    color="0.4",
+                    ls=":",
+                    lw=1.5,
+                    label="learning rate reduced" if j == 0 else None,
+                )
+                ax.annotate(
+                    f"lr {value:.0e}",
+                    xy=(epoch, 1.0),
+                    xycoords=ax.get_xaxis_transform(),
+                    xytext=(3, -3),
+                    textcoords="offset points",
+                    fontsize=SMALL_SIZE - 1,
+                    color="0.3",
+                    va="top",
+                    ha="left",
+                )
             ax.set_xlabel("Epoch", fontsize=LABEL_SIZE)
             ax.set_title(name, fontsize=LABEL_SIZE + 1)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -58,8 +58,17 @@ class ImageGridDisplay:
         self.row_names = row_names
 
     @classmethod
-    def from_images(cls, X, y, target_names=None, n_per_class=4, *, random_state=0,
-                    figure=None, title="Sample images per class"):
+    def from_images(
+        cls,
+        X,
+        y,
+        target_names=None,
+        n_per_class=4,
+        *,
+        random_state=0,
+        figure=None,
+        title="Sample images per class",
+    ):
         """Pick ``n_per_class`` random images of each class and plot them.
 
         Parameters
@@ -120,8 +129,9 @@ class ImageGridDisplay:
                     show_image(ax, row[col], cmap=cmap)
                 else:
                     ax.axis("off")
-            axes[r, 0].set_ylabel(name, fontsize=LABEL_SIZE, rotation=0, ha="right", va="center",
-                                  labelpad=10)
+            axes[r, 0].set_ylabel(
+                name, fontsize=LABEL_SIZE, rotation=0, ha="right", va="center", labelpad=10
+            )
         if title:
             fig.suptitle(title, fontsize=TITLE_SIZE)
         fig.tight_layout()
@@ -162,8 +172,9 @@ class PredictionGridDisplay:
         self.target_names = target_names
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, target_names=None, *, n_wrong=6, n_correct=6,
-                       n_cols=6, figure=None):
+    def from_estimator(
+        cls, estimator, X, y, target_names=None, *, n_wrong=6, n_correct=6, n_cols=6, figure=None
+    ):
         """Predict ``X`` and plot the most confident mistakes and correct calls.
 
         Parameters
@@ -188,12 +199,21 @@ class PredictionGridDisplay:
         if classes is not None:
             lookup = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
             y = np.array([lookup[v] for v in y.tolist()])
-        return cls.from_predictions(X, y, proba, target_names, n_wrong=n_wrong,
-                                    n_correct=n_correct, n_cols=n_cols, figure=figure)
+        return cls.from_predictions(
+            X,
+            y,
+            proba,
+            target_names,
+            n_wrong=n_wrong,
+            n_correct=n_correct,
+            n_cols=n_cols,
+            figure=figure,
+        )
 
     @classmethod
-    def from_predictions(cls, X, y_true, y_proba, target_names=None, *, n_wrong=6, n_correct=6,
-                         n_cols=6, figure=None):
+    def from_predictions(
+        cls, X, y_true, y_proba, target_names=None, *, n_wrong=6, n_correct=6, n_cols=6, figure=None
+    ):
         """Plot from predicted probabilities.
 
         Parameters
@@ -258,16 +278,26 @@ class PredictionGridDisplay:
         import matplotlib.pyplot as plt
 
         if figure is None:
-            figure = plt.figure(figsize=(max(n_cols * 2.1, 6.0), (rows_w + rows_r) * 2.9 + 1.2),
-                                layout="constrained")
+            figure = plt.figure(
+                figsize=(max(n_cols * 2.1, 6.0), (rows_w + rows_r) * 2.9 + 1.2),
+                layout="constrained",
+            )
         fig = figure
         n_total = len(self.y_true)
         n_wrong_total = int(np.sum(self.y_true != self.y_pred))
         sections = [
-            (wrong, rows_w, WRONG_COLOR,
-             f"Incorrect predictions ({n_wrong_total} of {n_total}), most confident first"),
-            (right, rows_r, CORRECT_COLOR,
-             f"Correct predictions ({n_total - n_wrong_total} of {n_total}), most confident first"),
+            (
+                wrong,
+                rows_w,
+                WRONG_COLOR,
+                f"Incorrect predictions ({n_wrong_total} of {n_total}), most confident first",
+            ),
+            (
+                right,
+                rows_r,
+                CORRECT_COLOR,
+                f"Correct predictions ({n_total - n_wrong_total} of {n_total}), most confident first",
+            ),
         ]
         subfigs = fig.subfigures(2, 1, height_ratios=[rows_w, rows_r], hspace=0.04)
         all_axes = []
@@ -283,19 +313,25 @@ class PredictionGridDisplay:
                 show_image(ax, self.images[i], cmap=cmap)
                 true = class_name(self.y_true[i], self.target_names)
                 pred = class_name(self.y_pred[i], self.target_names)
-                ax.set_title(f"true: {true}\npred: {pred}\np = {_percent(self.confidence[i])}",
-                             fontsize=SMALL_SIZE, color=color)
+                ax.set_title(
+                    f"true: {true}\npred: {pred}\np = {_percent(self.confidence[i])}",
+                    fontsize=SMALL_SIZE,
+                    color=color,
+                )
                 for spine in ax.spines.values():
                     spine.set_visible(True)
                     spine.set_color(color)
                     spine.set_linewidth(2)
             if len(idx) == 0:
-                axes[0, 0].text(0.0, 0.5, "none", fontsize=LABEL_SIZE,
-                                transform=axes[0, 0].transAxes)
-            sub.suptitle(heading, fontsize=LABEL_SIZE, fontweight="bold", color=color,
-                         x=0.01, ha="left")
-        fig.suptitle("Predictions on test images (probability of the predicted class)",
-                     fontsize=TITLE_SIZE)
+                axes[0, 0].text(
+                    0.0, 0.5, "none", fontsize=LABEL_SIZE, transform=axes[0, 0].transAxes
+                )
+            sub.suptitle(
+                heading, fontsize=LABEL_SIZE, fontweight="bold", color=color, x=0.01, ha="left"
+            )
+        fig.suptitle(
+            "Predictions on test images (probability of the predicted class)", fontsize=TITLE_SIZE
+        )
         axes = np.vstack(all_axes)
         self.axes_ = self.ax_ = axes
         self.figure_ = fig

@@ -42,8 +42,9 @@ class RocCurvesDisplay:
         self.operating_threshold = operating_threshold
 
     @classmethod
-    def from_predictions(cls, predictions, *, pos_label=1, ax=None, title="ROC curves",
-                         operating_threshold=None):
+    def from_predictions(
+        cls, predictions, *, pos_label=1, ax=None, title="ROC curves", operating_threshold=None
+    ):
         """Plot from true labels and scores per model.
 
         Parameters
@@ -68,12 +69,16 @@ class RocCurvesDisplay:
             try:
                 y_true, y_score = pair
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"predictions[{name!r}] must be a pair (y_true, y_score).") from exc
+                raise ValueError(
+                    f"predictions[{name!r}] must be a pair (y_true, y_score)."
+                ) from exc
             y = np.asarray(y_true).ravel() == pos_label
             s = disease_scores(y_score, name=f"the scores of {name!r}")
             if y.all() or not y.any():
-                raise ValueError(f"predictions[{name!r}]: y_true holds a single class; "
-                                 "a ROC curve needs normal and disease cases.")
+                raise ValueError(
+                    f"predictions[{name!r}]: y_true holds a single class; "
+                    "a ROC curve needs normal and disease cases."
+                )
             fpr, tpr, thr = roc_curve(y, s)
             curves[name] = (fpr, tpr, roc_auc_score(y, s))
             if operating_threshold is not None:
@@ -83,8 +88,9 @@ class RocCurvesDisplay:
         return disp.plot(ax=ax, title=title)
 
     @classmethod
-    def from_estimator(cls, estimators, X, y, *, pos_label=1, ax=None, title="ROC curves",
-                       operating_threshold=None):
+    def from_estimator(
+        cls, estimators, X, y, *, pos_label=1, ax=None, title="ROC curves", operating_threshold=None
+    ):
         """Score ``X`` with each fitted estimator and plot.
 
         Parameters
@@ -107,8 +113,9 @@ class RocCurvesDisplay:
             classes = list(getattr(est, "classes_", [0, 1]))
             idx = classes.index(pos_label) if pos_label in classes else -1
             preds[name] = (y, positive_scores(est, X, pos_index=idx))
-        return cls.from_predictions(preds, pos_label=pos_label, ax=ax, title=title,
-                                    operating_threshold=operating_threshold)
+        return cls.from_predictions(
+            preds, pos_label=pos_label, ax=ax, title=title, operating_threshold=operating_threshold
+        )
 
     def plot(self, ax=None, *, title="ROC curves", chance=True):
         """Draw the curves, best AUC first in the legend.
@@ -141,8 +148,14 @@ class RocCurvesDisplay:
             if name in points:
                 ax.plot(*points[name], "o", color=color, markersize=8, markeredgecolor="black")
         if points:
-            ax.plot([], [], "o", color="white", markeredgecolor="black",
-                    label=f"threshold {self.operating_threshold:g}")
+            ax.plot(
+                [],
+                [],
+                "o",
+                color="white",
+                markeredgecolor="black",
+                label=f"threshold {self.operating_threshold:g}",
+            )
         if chance:
             ax.plot([0, 1], [0, 1], ls="--", color="0.5", lw=1.2, label="chance (AUC = 0.500)")
         ax.set_xlim(-0.01, 1.01)

@@ -6,9 +6,16 @@ from ._common import LABEL_SIZE, PALETTE, SMALL_SIZE, TICK_SIZE, TITLE_SIZE, pos
 
 __all__ = ["SubgroupDisplay"]
 
-_SHORT = {"roc_auc": "ROC AUC", "sensitivity": "Sensitivity", "specificity": "Specificity",
-          "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "ppv": "PPV",
-          "npv": "NPV", "f1": "F1"}
+_SHORT = {
+    "roc_auc": "ROC AUC",
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "ppv": "PPV",
+    "npv": "NPV",
+    "f1": "F1",
+}
 
 
 class SubgroupDisplay:
@@ -53,10 +60,22 @@ class SubgroupDisplay:
         self.report = report
 
     @classmethod
-    def from_predictions(cls, y_true, y_score, groups, *, threshold=0.5, n_bootstraps=1000,
-                         confidence=0.95, random_state=0, min_count=10,
-                         metrics=("roc_auc", "sensitivity", "specificity"), pos_label=1,
-                         ax=None, title=None):
+    def from_predictions(
+        cls,
+        y_true,
+        y_score,
+        groups,
+        *,
+        threshold=0.5,
+        n_bootstraps=1000,
+        confidence=0.95,
+        random_state=0,
+        min_count=10,
+        metrics=("roc_auc", "sensitivity", "specificity"),
+        pos_label=1,
+        ax=None,
+        title=None,
+    ):
         """Compute :func:`~xraynet.metrics.subgroup_report` and plot it.
 
         Parameters
@@ -76,9 +95,16 @@ min_count, metrics, pos_label
         from ..metrics import subgroup_report
 
         report = subgroup_report(
-            y_true, y_score, groups, threshold=threshold, n_bootstraps=n_bootstraps,
-            confidence=confidence, random_state=random_state, min_count=min_count,
-            metrics=metrics, pos_label=pos_label,
+            y_true,
+            y_score,
+            groups,
+            threshold=threshold,
+            n_bootstraps=n_bootstraps,
+            confidence=confidence,
+            random_state=random_state,
+            min_count=min_count,
+            metrics=metrics,
+            pos_label=pos_label,
         )
         return cls(report).plot(ax=ax, title=title)
 
@@ -132,21 +158,30 @@ min_count, metrics, pos_label
         import matplotlib.pyplot as plt
 
         report = self.report
-        metrics = list(metrics or report.attrs.get("metrics") or
-                       [c for c in ("roc_auc", "sensitivity", "specificity") if c in report])
+        metrics = list(
+            metrics
+            or report.attrs.get("metrics")
+            or [c for c in ("roc_auc", "sensitivity", "specificity") if c in report]
+        )
         missing = [m for m in metrics if m not in report.columns]
         if missing:
             raise ValueError(f"metrics {missing} are not in the report ({list(report.columns)}).")
         rows, y_pos, headers, n_rows = self._layout(report)
         if ax is None:
-            fig, axes = plt.subplots(1, len(metrics), sharey=True, squeeze=False,
-                                     figsize=(2.2 + 3.0 * len(metrics), 1.2 + 0.36 * n_rows))
+            fig, axes = plt.subplots(
+                1,
+                len(metrics),
+                sharey=True,
+                squeeze=False,
+                figsize=(2.2 + 3.0 * len(metrics), 1.2 + 0.36 * n_rows),
+            )
             axes = axes[0]
         else:
             axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
             if len(axes) != len(metrics):
-                raise ValueError(f"ax must hold one Axes per metric ({len(metrics)}); "
-                                 f"got {len(axes)}.")
+                raise ValueError(
+                    f"ax must hold one Axes per metric ({len(metrics)}); got {len(axes)}."
+                )
             fig = axes[0].figure
         overall = report.iloc[0]
         self.errorbars_ = {}
@@ -163,17 +198,35 @@ min_count, metrics, pos_label
                 hi = block[f"{metric}_high"].to_numpy(float)
                 ys = y_pos[attribute]
                 ok = np.isfinite(val)
-                err = np.vstack([np.where(np.isfinite(lo), val - lo, 0),
-                                 np.where(np.isfinite(hi), hi - val, 0)])[:, ok]
-                cont = axis.errorbar(val[ok], ys[ok], xerr=err, fmt="D" if k == 0 else "o",
-                                     color=color, ms=7, capsize=3, lw=1.8, zorder=3)
+                err = np.vstack(
+                    [np.where(np.isfinite(lo), val - lo, 0), np.where(np.isfinite(hi), hi - val, 0)]
+                )[:, ok]
+                cont = axis.errorbar(
+                    val[ok],
+                    ys[ok],
+                    xerr=err,
+                    fmt="D" if k == 0 else "o",
+                    color=color,
+                    ms=7,
+                    capsize=3,
+                    lw=1.8,
+                    zorder=3,
+                )
                 self.errorbars_[metric].append(cont)
                 lows += [v for v in np.r_[lo[ok], val[ok]] if np.isfinite(v)]
                 for yy, note in zip(ys[~ok], block["note"].to_numpy()[~ok]):
                     text = "too few images" if "min_count" in note else "undefined (one class)"
-                    axis.text(0.03, yy, text, transform=axis.get_yaxis_transform(),
-                              va="center", ha="left", fontsize=SMALL_SIZE - 1, color="0.4",
-                              style="italic")
+                    axis.text(
+                        0.03,
+                        yy,
+                        text,
+                        transform=axis.get_yaxis_transform(),
+                        va="center",
+                        ha="left",
+                        fontsize=SMALL_SIZE - 1,
+                        color="0.4",
+                        style="italic",
+                    )
             low = max(0.0, np.floor((min(lows) - 0.02) * 10) / 10) if lows else 0.0
             step = 0.05 if low >= 0.8 else 0.1 if low >= 0.5 else 0.2
             axis.set_xticks(np.round(np.arange(1.0, low - 1e-9, -step)[::-1], 2))
@@ -187,8 +240,9 @@ min_count, metrics, pos_label
                 axis.tick_params(axis="y", left=False)
         labels = {}
         for k, (attribute, block) in enumerate(rows):
-            for yy, (sub, n, n_pos) in zip(y_pos[attribute], zip(
-                    block.index, block["n"], block["n_positive"])):
+            for yy, (sub, n, n_pos) in zip(
+                y_pos[attribute], zip(block.index, block["n"], block["n_positive"])
+            ):
                 name = "Overall" if k == 0 else f"  {sub}"
                 labels[yy] = f"{name}  (n={n}, {n_pos} pos)"
         for h, attribute in headers.items():
@@ -203,8 +257,10 @@ min_count, metrics, pos_label
         conf = report.attrs.get("confidence", 0.95)
         if title is None:
             thr = report.attrs.get("threshold", 0.5)
-            title = (f"Performance by subgroup (threshold {thr:g}; bars: {conf:.0%} bootstrap "
-                     "CI; dashed: overall)")
+            title = (
+                f"Performance by subgroup (threshold {thr:g}; bars: {conf:.0%} bootstrap "
+                "CI; dashed: overall)"
+            )
         if title:
             fig.suptitle(title, fontsize=TITLE_SIZE)
         fig.tight_layout()

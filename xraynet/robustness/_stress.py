@@ -25,9 +25,11 @@ def _split_loader(estimator, X):
 
     steps = getattr(estimator, "steps", None)
     if not steps or not isinstance(steps[0][1], ImageLoader):
-        raise ValueError("X holds file paths, but the estimator does not start with an "
-                         "xraynet.ImageLoader step; load the images first (ImageLoader) and "
-                         "pass the arrays.")
+        raise ValueError(
+            "X holds file paths, but the estimator does not start with an "
+            "xraynet.ImageLoader step; load the images first (ImageLoader) and "
+            "pass the arrays."
+        )
     images = steps[0][1].transform(np.asarray([str(p) for p in X], dtype=object))
     rest = steps[1:]
     return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), images
@@ -48,8 +50,10 @@ def _base_seed(random_state):
         return int(random_state.randint(0, 2**31 - 1))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))
-    raise ValueError("random_state must be an int, None, a numpy RandomState or Generator; "
-                     f"got {random_state!r}.")
+    raise ValueError(
+        "random_state must be an int, None, a numpy RandomState or Generator; "
+        f"got {random_state!r}."
+    )
 
 
 def _as_list(value, name):
@@ -63,8 +67,11 @@ def _as_list(value, name):
 
 
 def _check_threshold(threshold):
-    if (not isinstance(threshold, Real) or isinstance(threshold, bool)
-            or not 0.0 <= float(threshold) <= 1.0):
+    if (
+        not isinstance(threshold, Real)
+        or isinstance(threshold, bool)
+        or not 0.0 <= float(threshold) <= 1.0
+    ):
         raise ValueError(f"threshold must be None or a probability in [0, 1]; got {threshold!r}.")
     return float(threshold)
 
@@ -84,6 +91,7 @@ def _batches(images, jobs, random_state, n_jobs):
     (OpenCV and NumPy release the GIL) while the caller predicts; the batches
     are the same as with one thread, since each has its own seed.
     """
+
     def make(job):
         name, sev = job
         return apply_shift(images, name, sev, random_state=_seed(random_state, name, sev))
@@ -102,8 +110,17 @@ def _batches(images, jobs, random_state, n_jobs):
             yield batch
 
 
-def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold=None,
-                random_state=0, n_jobs=None):
+def stress_test(
+    estimator,
+    X,
+    y,
+    *,
+    shifts=None,
+    severities=(1, 2, 3),
+    threshold=None,
+    random_state=0,
+    n_jobs=None,
+):
     """Score a fitted classifier on images under simulated acquisition shifts.
 
     Validation on one collection of films cannot see what changes between
@@ -181,8 +198,7 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
     [['none', 0], ['darker', 1], ['darker', 3], ['noise', 1], ['noise', 3]]
     """
     from xraynet.metrics import clinical_scores
-    from xraynet.utils import decision_threshold
-    from xraynet.utils import check_image_array
+    from xraynet.utils import check_image_array, decision_threshold
 
     if not hasattr(estimator, "predict_proba"):
         raise ValueError(f"estimator must have predict_proba; got {type(estimator).__name__}.")
@@ -197,8 +213,10 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
         for sev in severities:
             check_shift(name, sev)
             if sev == 0:
-                raise ValueError("severities must be from 1 to 5 (the clean row is always "
-                                 "included as severity 0).")
+                raise ValueError(
+                    "severities must be from 1 to 5 (the clean row is always "
+                    "included as severity 0)."
+                )
     t = _check_threshold(decision_threshold(estimator) if threshold is None else threshold)
     seed = _base_seed(random_state)
     workers = _check_n_jobs(n_jobs)
@@ -213,14 +231,26 @@ def stress_test(estimator, X, y, *, shifts=None, severities=(1, 2, 3), threshold
 
     def score(name, sev, batch):
         proba = np.asarray(model.predict_proba(batch), dtype=float)
-        rows.append({"shift": name, "severity": sev,
-                     **clinical_scores(y, proba, classes, t), "n": len(y)})
+        rows.append(
+            {"shift": name, "severity": sev, **clinical_scores(y, proba, classes, t), "n": len(y)}
+        )
 
     score("none", 0, images)
     for (name, sev), batch in zip(jobs, _batches(images, jobs, seed, workers)):
         score(name, sev, batch)
-    table = pd.DataFrame(rows, columns=["shift", "severity", "roc_auc", "accuracy",
-                                        "sensitivity", "specificity", "balanced_accuracy", "n"])
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "shift",
+            "severity",
+            "roc_auc",
+            "accuracy",
+            "sensitivity",
+            "specificity",
+            "balanced_accuracy",
+            "n",
+        ],
+    )
     table.attrs["threshold"] = t
     return table
 
@@ -257,11 +287,11 @@ def stress_summary(results):
     >>> round(stress_summary(t)["auc_drop"], 3), stress_summary(t)["worst_specificity_shift"]
     (0.1, 'blur@1')
     """
-    required = {"shift", "severity", "roc_auc", "sensitivity", "specificity",
-                "balanced_accuracy"}
+    required = {"shift", "severity", "roc_auc", "sensitivity", "specificity", "balanced_accuracy"}
     if not isinstance(results, pd.DataFrame) or not required <= set(results.columns):
-        raise ValueError(f"results must be a stress_test DataFrame with columns "
-                         f"{sorted(required)}.")
+        raise ValueError(
+            f"results must be a stress_test DataFrame with columns {sorted(required)}."
+        )
     clean = results[results["severity"] == 0]
     shifted = results[results["severity"] > 0]
     if shifted.empty:
@@ -278,8 +308,9 @@ def stress_summary(results):
         "auc_drop": clean_auc - float(shifted["roc_auc"].mean()),
         "worst_roc_auc": float(shifted["roc_auc"].min()),
         "worst_auc_shift": where("roc_auc"),
-        "clean_balanced_accuracy": (float(clean["balanced_accuracy"].mean())
-                                    if len(clean) else np.nan),
+        "clean_balanced_accuracy": (
+            float(clean["balanced_accuracy"].mean()) if len(clean) else np.nan
+        ),
         "shifted_balanced_accuracy": float(shifted["balanced_accuracy"].mean()),
         "worst_specificity": float(shifted["specificity"].min()),
         "worst_specificity_shift": where("specificity"),
@@ -327,10 +358,16 @@ def robust_score(results, metric="roc_auc"):
     0.85
     """
     if not isinstance(results, pd.DataFrame) or not {"severity", metric} <= set(results.columns):
-        raise ValueError(f"results must be a stress_test DataFrame with columns 'severity' and "
-                         f"{metric!r}; got {type(results).__name__}"
-                         + (f" with columns {list(results.columns)}"
-                            if isinstance(results, pd.DataFrame) else "") + ".")
+        raise ValueError(
+            f"results must be a stress_test DataFrame with columns 'severity' and "
+            f"{metric!r}; got {type(results).__name__}"
+            + (
+                f" with columns {list(results.columns)}"
+                if isinstance(results, pd.DataFrame)
+                else ""
+            )
+            + "."
+        )
     shifted = results.loc[results["severity"] > 0, metric]
     if shifted.empty:
         raise ValueError("results hold no shifted rows (severity >= 1).")

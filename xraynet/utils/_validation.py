@@ -114,9 +114,7 @@ def check_image_array(X, *, name="X", min_size=None, channels=(1, 3), copy=False
     try:
         arr = np.asarray(X)
     except Exception as exc:  # ragged lists, etc.
-        raise ValueError(
-            f"{name} must be an array of equally sized images: {exc}"
-        ) from exc
+        raise ValueError(f"{name} must be an array of equally sized images: {exc}") from exc
     if arr.dtype.kind in "OUS":
         raise ValueError(
             f"{name} holds {arr.dtype} values (file paths?), not pixel arrays; "
@@ -170,8 +168,7 @@ def check_image_array(X, *, name="X", min_size=None, channels=(1, 3), copy=False
         if lo >= 0.0 and hi <= 255.0:
             return np.rint(arr).astype(np.uint8)
         raise ValueError(
-            f"{name} has float pixel values in [{lo:g}, {hi:g}]; expected [0, 1] "
-            "or [0, 255]."
+            f"{name} has float pixel values in [{lo:g}, {hi:g}]; expected [0, 1] or [0, 255]."
         )
     raise ValueError(f"{name} has unsupported dtype {arr.dtype}; expected uint8 images.")
 

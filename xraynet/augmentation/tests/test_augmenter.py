@@ -30,8 +30,12 @@ def X150(kermany_dir):
     """Eight real Kermany radiographs, grey, resized to 151x151 (odd: exact centre pixel)."""
     paths = sorted((kermany_dir / "NORMAL").glob("*.jpeg"))[:4]
     paths += sorted((kermany_dir / "PNEUMONIA").glob("*.jpeg"))[:4]
-    images = [cv2.resize(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), (151, 151),
-                         interpolation=cv2.INTER_AREA) for p in paths]
+    images = [
+        cv2.resize(
+            cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), (151, 151), interpolation=cv2.INTER_AREA
+        )
+        for p in paths
+    ]
     return np.stack(images)[..., None]
 
 
@@ -148,8 +152,14 @@ def test_warp_matches_scipy_reference(X150):
     matrices, _ = _warp.affine_matrices(draws, 151, 151, aug._check_params())
     swap = np.array([[0, 1], [1, 0]])
     for img, got, m in zip(X150[..., 0], out[..., 0], matrices):
-        ref = ndimage.affine_transform(img.astype(float), swap @ m[:, :2] @ swap, m[::-1, 2],
-                                       order=1, mode="grid-constant", cval=0.0)
+        ref = ndimage.affine_transform(
+            img.astype(float),
+            swap @ m[:, :2] @ swap,
+            m[::-1, 2],
+            order=1,
+            mode="grid-constant",
+            cval=0.0,
+        )
         diff = np.abs(np.rint(ref) - got.astype(float))
         assert diff.mean() < 0.3 and np.percentile(diff, 99.5) <= 1
 
@@ -159,19 +169,22 @@ def test_zoom_semantics_match_image_data_generator(X150):
     out = Augmenter(**{**NO_GEOMETRY, "zoom_range": (1.5, 1.5)}).augment(X150[:2], 0)
     c = 75.0  # ImageDataGenerator's centre: h / 2 - 0.5
     for img, got in zip(X150[:2, ..., 0], out[..., 0]):
-        ref = ndimage.affine_transform(img.astype(float), np.diag([1.5, 1.5]), [c - 1.5 * c] * 2,
-                                       order=1, mode="grid-constant")
+        ref = ndimage.affine_transform(
+            img.astype(float), np.diag([1.5, 1.5]), [c - 1.5 * c] * 2, order=1, mode="grid-constant"
+        )
         assert np.abs(np.rint(ref) - got).max() <= 1
     assert out[:, :20, :20].max() == 0  # the borders are now black fill
 
 
 def test_rgb_images_and_fill_modes(formats_dir):
-    img = cv2.cvtColor(cv2.imread(str(formats_dir / "tb0005.png"), cv2.IMREAD_COLOR),
-                       cv2.COLOR_BGR2RGB)
+    img = cv2.cvtColor(
+        cv2.imread(str(formats_dir / "tb0005.png"), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
+    )
     X = np.stack([cv2.resize(img, (96, 96), interpolation=cv2.INTER_AREA)] * 4)
     assert X.shape == (4, 96, 96, 3)
-    geometry = dict(rotation_range=45, zoom_range=(1.3, 1.3), width_shift_range=0,
-                    height_shift_range=0)
+    geometry = dict(
+        rotation_range=45, zoom_range=(1.3, 1.3), width_shift_range=0, height_shift_range=0
+    )
     const = Augmenter(**geometry, cval=200).augment(X, 0)
     assert const.shape == X.shape
     np.testing.assert_array_equal(const[:, 0, 0], 200)  # every channel filled
@@ -181,7 +194,8 @@ def test_rgb_images_and_fill_modes(formats_dir):
     out = Augmenter(**geometry, fill_mode="reflect").augment(grey, 0)
     np.testing.assert_array_equal(out[..., 0], out[..., 2])  # same warp on every channel
     np.testing.assert_array_equal(
-        out[..., :1], Augmenter(**geometry, fill_mode="reflect").augment(grey[..., :1], 0))
+        out[..., :1], Augmenter(**geometry, fill_mode="reflect").augment(grey[..., :1], 0)
+    )
 
 
 def test_three_d_input_accepted(X28):
@@ -221,16 +235,20 @@ def test_gamma_drawn_per_image_within_range(X28):
     lo, hi = 0.6, 1.6
     out = Augmenter(**NO_GEOMETRY, gamma_range=(lo, hi)).augment(X28, 3).astype(int)
     levels = np.arange(256.0) / 255.0
-    darkest = np.rint(255.0 * levels ** hi).astype(int)[X28]
-    lightest = np.rint(255.0 * levels ** lo).astype(int)[X28]
+    darkest = np.rint(255.0 * levels**hi).astype(int)[X28]
+    lightest = np.rint(255.0 * levels**lo).astype(int)[X28]
     assert np.all((darkest <= out) & (out <= lightest))
     means = out.reshape(len(out), -1).mean(axis=1) - X28.reshape(len(X28), -1).mean(axis=1)
     assert means.min() < -5 and means.max() > 5  # some images darker, some brighter
 
 
 def test_gamma_composes_with_brightness_and_contrast(X28):
-    out = Augmenter(**NO_GEOMETRY, brightness_range=(1.2, 1.2), contrast_range=(0.8, 0.8),
-                    gamma_range=(1.5, 1.5)).augment(X28, 0)
+    out = Augmenter(
+        **NO_GEOMETRY,
+        brightness_range=(1.2, 1.2),
+        contrast_range=(0.8, 0.8),
+        gamma_range=(1.5, 1.5),
+    ).augment(X28, 0)
     b = X28.astype(float) * 1.2
     mean = X28.reshape(len(X28), -1).mean(axis=1)[:, None, None, None] * 1.2
     v = np.clip(mean + 0.8 * (b - mean), 0, 255)
@@ -241,8 +259,13 @@ def test_gamma_composes_with_brightness_and_contrast(X28):
 
 
 def test_gamma_deterministic_and_keeps_other_draws(X150):
-    params = dict(rotation_range=20, zoom_range=0.1, horizontal_flip=True,
-                  brightness_range=(0.8, 1.2), contrast_range=(0.9, 1.1))
+    params = dict(
+        rotation_range=20,
+        zoom_range=0.1,
+        horizontal_flip=True,
+        brightness_range=(0.8, 1.2),
+        contrast_range=(0.9, 1.1),
+    )
     aug = Augmenter(**params, gamma_range=(0.7, 1.4), random_state=4)
     first = aug.fit_transform(X150)
     np.testing.assert_array_equal(first, clone(aug).fit_transform(X150))
@@ -279,21 +302,30 @@ def test_pipeline_augments_fit_only(X28):
 
 def test_grid_search_over_augmenter_params(pneumoniamnist_small):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
-    pipe = make_pipeline(Augmenter(random_state=0), FunctionTransformer(_flatten),
-                         RidgeClassifier(alpha=10.0))
+    pipe = make_pipeline(
+        Augmenter(random_state=0), FunctionTransformer(_flatten), RidgeClassifier(alpha=10.0)
+    )
     assert pipe.get_params()["augmenter__rotation_range"] == 30
     pipe.set_params(augmenter__rotation_range=10, augmenter__brightness_range=(0.9, 1.1))
     assert pipe["augmenter"].rotation_range == 10
-    grid = GridSearchCV(pipe, {"augmenter__rotation_range": [0, 10],
-                               "augmenter__zoom_range": [0.0, 0.1]}, cv=2)
+    grid = GridSearchCV(
+        pipe, {"augmenter__rotation_range": [0, 10], "augmenter__zoom_range": [0.0, 0.1]}, cv=2
+    )
     grid.fit(Xtr, ytr)
     assert set(grid.best_params_) == {"augmenter__rotation_range", "augmenter__zoom_range"}
     assert grid.score(Xte, yte) > 0.6  # real pneumonia signal survives augmentation
 
 
 def test_clone_and_pickle(X28):
-    aug = Augmenter(rotation_range=12, zoom_range=(0.9, 1.2), horizontal_flip=True,
-                    brightness_range=(0.9, 1.1), fill_mode="nearest", random_state=3, n_jobs=2)
+    aug = Augmenter(
+        rotation_range=12,
+        zoom_range=(0.9, 1.2),
+        horizontal_flip=True,
+        brightness_range=(0.9, 1.1),
+        fill_mode="nearest",
+        random_state=3,
+        n_jobs=2,
+    )
     cloned = clone(aug)
     assert cloned.get_params() == aug.get_params()
     restored = pickle.loads(pickle.dumps(aug.fit(X28)))
@@ -310,31 +342,34 @@ def test_sklearn_tags():
 
 
 # ------------------------------------------------------------ validation
-@pytest.mark.parametrize("param, value", [
-    ("rotation_range", -5),
-    ("rotation_range", "30"),
-    ("zoom_range", -0.1),
-    ("zoom_range", 1.0),
-    ("zoom_range", (0.0, 1.2)),
-    ("zoom_range", (1.2, 0.9)),
-    ("zoom_range", (1.0,)),
-    ("width_shift_range", -0.1),
-    ("height_shift_range", 1.5),
-    ("horizontal_flip", "yes"),
-    ("brightness_range", (1.1, 0.9)),
-    ("brightness_range", (0.0, 1.0)),
-    ("brightness_range", 0.5),
-    ("contrast_range", (-1, 1)),
-    ("gamma_range", (0.0, 1.0)),
-    ("gamma_range", (1.5, 0.5)),
-    ("gamma_range", 1.2),
-    ("gamma_range", (1.0, float("inf"))),
-    ("gamma_range", ("0.8", "1.2")),
-    ("gamma_range", (0.8, 1.0, 1.2)),
-    ("fill_mode", "mirror"),
-    ("cval", 300),
-    ("n_jobs", 0),
-])
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("rotation_range", -5),
+        ("rotation_range", "30"),
+        ("zoom_range", -0.1),
+        ("zoom_range", 1.0),
+        ("zoom_range", (0.0, 1.2)),
+        ("zoom_range", (1.2, 0.9)),
+        ("zoom_range", (1.0,)),
+        ("width_shift_range", -0.1),
+        ("height_shift_range", 1.5),
+        ("horizontal_flip", "yes"),
+        ("brightness_range", (1.1, 0.9)),
+        ("brightness_range", (0.0, 1.0)),
+        ("brightness_range", 0.5),
+        ("contrast_range", (-1, 1)),
+        ("gamma_range", (0.0, 1.0)),
+        ("gamma_range", (1.5, 0.5)),
+        ("gamma_range", 1.2),
+        ("gamma_range", (1.0, float("inf"))),
+        ("gamma_range", ("0.8", "1.2")),
+        ("gamma_range", (0.8, 1.0, 1.2)),
+        ("fill_mode", "mirror"),
+        ("cval", 300),
+        ("n_jobs", 0),
+    ],
+)
 def test_bad_params_raise_in_fit(param, value):
     X = np.zeros((2, 16, 16, 1), dtype=np.uint8)  # the parameters fail before X matters
     aug = Augmenter(**{param: value})  # __init__ never validates

@@ -158,14 +158,19 @@ def test_unfitted_raises(xrays150):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"orientations": 0}, "'orientations' parameter of HOGTransformer must be an int in "
-         r"the range \[1, inf\)"),
+        (
+            {"orientations": 0},
+            "'orientations' parameter of HOGTransformer must be an int in "
+            r"the range \[1, inf\)",
+        ),
         ({"orientations": 9.5}, "'orientations' parameter .* must be an int"),
         ({"orientations": True}, "'orientations' parameter .* must be an int"),
         ({"pixels_per_cell": (8, 0)}, "pixels_per_cell must be"),
         ({"pixels_per_cell": (8, 8, 8)}, "pixels_per_cell must be"),
-        ({"cells_per_block": "2"}, "'cells_per_block' parameter .* must be an int in the "
-         "range .* or an array-like"),
+        (
+            {"cells_per_block": "2"},
+            "'cells_per_block' parameter .* must be an int in the range .* or an array-like",
+        ),
         ({"block_norm": "l2"}, "'block_norm' parameter .* must be a str among"),
         ({"n_jobs": 0}, "'n_jobs' parameter .* must be None or a non-zero int"),
         # a bool is no job count

@@ -16,7 +16,9 @@ def _chest_like(n=6, size=28, seed=0):
     yy, xx = np.mgrid[:size, :size]
     X = np.full((n, size, size), 180.0)
     for cx in (0.3, 0.7):
-        X -= 110 * (((xx - cx * size) / (0.17 * size)) ** 2 + ((yy - 0.5 * size) / (0.3 * size)) ** 2 < 1)
+        X -= 110 * (
+            ((xx - cx * size) / (0.17 * size)) ** 2 + ((yy - 0.5 * size) / (0.3 * size)) ** 2 < 1
+        )
     for i in range(n):
         cy, cx = rng.randint(6, size - 6, 2)
         X[i] += 70 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 8.0)
@@ -82,12 +84,16 @@ def test_functional_shape_range_and_responds_to_image(n_out):
 
 def test_sequential_and_named_layer():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)), keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(4, 3, activation="relu", name="c1"),
-        keras.layers.Conv2D(4, 3, activation="relu", name="c2"),
-        keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(4, 3, activation="relu", name="c1"),
+            keras.layers.Conv2D(4, 3, activation="relu", name="c2"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     X = _chest_like(3)
     _check(gradcam(model, X), 3)
     _check(gradcam(model, X, layer="c1"), 3)
@@ -124,13 +130,19 @@ def test_pipeline_in_front_resizes_back():
 
 def test_errors():
     X = _chest_like(2)
-    no_conv = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                                keras.layers.Dense(1, activation="sigmoid")])
+    no_conv = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     with pytest.raises(ValueError, match="no Conv2D"):
         gradcam(no_conv, X)
     with pytest.raises(ValueError, match="Keras"):
         gradcam(LogisticRegression().fit(X.reshape(2, -1), [0, 1]), X)
     from xraynet import models
+
     with pytest.raises(NotFittedError, match="not fitted"):
         gradcam(models.CNNClassifier(), X)
     with pytest.raises(ValueError, match="channel"):
@@ -139,6 +151,7 @@ def test_errors():
 
 def test_cnn_classifier(pneumoniamnist_small):
     from xraynet import models
+
     Xtr, ytr, Xte, yte = pneumoniamnist_small
     from xraynet.explain.tests._fitted import fitted_cnn
 

@@ -48,8 +48,9 @@ def test_determinism_with_random_state(pneumoniamnist_small):
 def test_rgb_input_and_learning(pneumoniamnist_small):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
     rgb = np.repeat(Xtr[::2], 3, axis=-1)
-    clf = CNNClassifier(epochs=3, batch_size=20, learning_rate=1e-3, random_state=0,
-                        validation_fraction=0).fit(rgb, ytr[::2])
+    clf = CNNClassifier(
+        epochs=3, batch_size=20, learning_rate=1e-3, random_state=0, validation_fraction=0
+    ).fit(rgb, ytr[::2])
     assert clf.input_shape_ == (28, 28, 3)
     assert len(clf.history_["loss"]) == 3
     assert clf.history_["loss"][-1] < clf.history_["loss"][0]  # it trains
@@ -72,8 +73,9 @@ def test_probabilities_calibrated_at_threshold_half(pneumoniamnist_small):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
     # float32 pinned: the thresholds hold for this seed's float32 run (seed-to-seed
     # spread of balanced accuracy here is 0.7-0.95 in either precision)
-    clf = CNNClassifier(epochs=5, batch_size=8, validation_fraction=0,
-                        precision="float32", random_state=0).fit(Xtr, ytr)
+    clf = CNNClassifier(
+        epochs=5, batch_size=8, validation_fraction=0, precision="float32", random_state=0
+    ).fit(Xtr, ytr)
     assert balanced_accuracy_score(ytr, clf.predict(Xtr)) > 0.9
     assert balanced_accuracy_score(yte, clf.predict(Xte)) > 0.75
     assert clf.predict_proba(Xte)[yte == 0, 1].mean() < 0.5

@@ -21,9 +21,13 @@ from xraynet.models import CNNClassifier, load_model, save_model
 @pytest.fixture(scope="module")
 def fitted(pneumoniamnist_small):
     Xtr, ytr, _, _ = pneumoniamnist_small
-    clf = CNNClassifier(epochs=1, batch_size=20, random_state=0,
-                        augmentation=Augmenter(rotation_range=10, random_state=0),
-                        class_weight={"normal": 1.0, "pneumonia": 1.5})
+    clf = CNNClassifier(
+        epochs=1,
+        batch_size=20,
+        random_state=0,
+        augmentation=Augmenter(rotation_range=10, random_state=0),
+        class_weight={"normal": 1.0, "pneumonia": 1.5},
+    )
     return clf.fit(Xtr, np.where(ytr == 1, "pneumonia", "normal"))
 
 
@@ -35,8 +39,7 @@ def test_pickle_joblib_deepcopy_clone(fitted, pneumoniamnist_small, tmp_path):
         assert twin.classes_.tolist() == ["normal", "pneumonia"]
         assert twin.history_ == fitted.history_
     joblib.dump(fitted, tmp_path / "m.joblib")
-    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(Xte),
-                                  expected)
+    np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(Xte), expected)
     fresh = clone(fitted)
     assert not hasattr(fresh, "model_")
     assert fresh.get_params()["augmentation__rotation_range"] == 10
@@ -210,8 +213,12 @@ def random_images():
 @pytest.fixture(scope="module")
 def tiny_cnn(random_images):
     X, y = random_images
-    return CNNClassifier(epochs=1, batch_size=8, random_state=0,
-                         augmentation=Augmenter(rotation_range=5, random_state=0)).fit(X, y)
+    return CNNClassifier(
+        epochs=1,
+        batch_size=8,
+        random_state=0,
+        augmentation=Augmenter(rotation_range=5, random_state=0),
+    ).fit(X, y)
 
 
 def _roundtrip(estimator, path, X):
@@ -222,8 +229,7 @@ def _roundtrip(estimator, path, X):
     return path, back
 
 
-def test_bare_network_roundtrip_keeps_extra_fitted_attributes(tiny_cnn, random_images,
-                                                               tmp_path):
+def test_bare_network_roundtrip_keeps_extra_fitted_attributes(tiny_cnn, random_images, tmp_path):
     X = random_images[0]
     tiny_cnn.threshold_ = np.float32(0.37)
     tiny_cnn.operating_point_ = {"sensitivity": 0.9, "specificity": 0.8}
@@ -244,10 +250,11 @@ def test_classical_pipelines_roundtrip_through_skops(factory, random_images, tmp
     from xraynet.classical import make_hog_svm, make_random_forest
 
     X, y = random_images
-    model = {"hog_svm": lambda: make_hog_svm(),
-             "forest_hog": lambda: make_random_forest(n_estimators=5),
-             "forest_pixels": lambda: make_random_forest(features="pixels", n_estimators=5),
-             }[factory]().fit(X, y)
+    model = {
+        "hog_svm": lambda: make_hog_svm(),
+        "forest_hog": lambda: make_random_forest(n_estimators=5),
+        "forest_pixels": lambda: make_random_forest(features="pixels", n_estimators=5),
+    }[factory]().fit(X, y)
     model.threshold_ = 0.42
     path, back = _roundtrip(model, tmp_path / factory, X)
     assert path.suffix == ".skops" and back.threshold_ == 0.42
@@ -264,16 +271,20 @@ def test_xraynet_transformers_roundtrip_through_skops(random_images, tmp_path):
     from xraynet.io import ImageLoader
 
     X = random_images[0]
-    for est in (ImageLoader(size=(20, 24), color="rgb", keep_aspect=True),
-                HOGTransformer(pixels_per_cell=4, n_jobs=2), ImageFlattener(),
-                Augmenter(rotation_range=10, brightness_range=(0.8, 1.2), random_state=3)):
+    for est in (
+        ImageLoader(size=(20, 24), color="rgb", keep_aspect=True),
+        HOGTransformer(pixels_per_cell=4, n_jobs=2),
+        ImageFlattener(),
+        Augmenter(rotation_range=10, brightness_range=(0.8, 1.2), random_state=3),
+    ):
         est.fit(X)
         path = save_model(est, tmp_path / type(est).__name__)
         back = load_model(path)
         assert path.suffix == ".skops" and type(back) is type(est)
         assert back.get_params() == est.get_params()
         assert {k: v for k, v in vars(back).items() if k.endswith("_")} == {
-            k: v for k, v in vars(est).items() if k.endswith("_")}
+            k: v for k, v in vars(est).items() if k.endswith("_")
+        }
         if not isinstance(est, Augmenter):
             np.testing.assert_array_equal(back.transform(X), est.transform(X))
 
@@ -299,8 +310,7 @@ def test_loader_pipeline_with_network_is_one_bundle(tiny_cnn, random_images, tmp
         manifest = json.loads(zf.read("manifest.json"))
         skeleton = zf.read("skeleton.skops")
     assert manifest["networks"] == ["net-0.keras"] and manifest["format"] == 1
-    assert not any("keras" in t or "scikeras" in t
-                   for t in sio.get_untrusted_types(data=skeleton))
+    assert not any("keras" in t or "scikeras" in t for t in sio.get_untrusted_types(data=skeleton))
     back = load_model(path)
     np.testing.assert_array_equal(back.predict_proba(paths), pipe.predict_proba(paths))
     assert back.threshold_ == 0.3 and back["model"].history_ == tiny_cnn.history_
@@ -317,18 +327,24 @@ def test_meta_estimators_around_networks_roundtrip(tiny_cnn, random_images, tmp_
     from xraynet.classical import make_hog_svm
 
     X, y = random_images
-    cal = CalibratedClassifierCV(CNNClassifier(epochs=1, batch_size=8, random_state=0),
-                                 cv=2).fit(X, y)
+    cal = CalibratedClassifierCV(CNNClassifier(epochs=1, batch_size=8, random_state=0), cv=2).fit(
+        X, y
+    )
     path, back = _roundtrip(cal, tmp_path / "cal", X)
     assert path.suffix == ".xraynet"
     with zipfile.ZipFile(path) as zf:  # two fold networks + the unfitted template
         assert json.loads(zf.read("manifest.json"))["networks"] == [
-            "net-0.json", "net-1.keras", "net-2.keras"]
+            "net-0.json",
+            "net-1.keras",
+            "net-2.keras",
+        ]
     assert not hasattr(back.estimator, "model_")
     assert back.estimator.get_params() == cal.estimator.get_params()
 
-    vote = VotingClassifier([("cnn", CNNClassifier(epochs=1, batch_size=8, random_state=0)),
-                             ("hog", make_hog_svm())], voting="soft").fit(X, y)
+    vote = VotingClassifier(
+        [("cnn", CNNClassifier(epochs=1, batch_size=8, random_state=0)), ("hog", make_hog_svm())],
+        voting="soft",
+    ).fit(X, y)
     path, back = _roundtrip(vote, tmp_path / "vote", X)
     assert type(back.named_estimators_) is Bunch
     assert back.named_estimators_.cnn is back.estimators_[0]  # shared members stay shared
@@ -383,8 +399,11 @@ def test_tampered_bundles_are_refused(tiny_cnn, tmp_path):
         load_model(bad)
     # entry names that would write outside the scratch folder
     escape = "net-0.keras/../../../escaped.keras"
-    bad = _bundle_with(tmp_path, good, {
-        "manifest.json": json.dumps({"format": 1, "networks": [escape]}), escape: b"x"})
+    bad = _bundle_with(
+        tmp_path,
+        good,
+        {"manifest.json": json.dumps({"format": 1, "networks": [escape]}), escape: b"x"},
+    )
     with pytest.raises(ValueError, match="unexpected network entry"):
         load_model(bad)
     assert not list(tmp_path.parent.rglob("escaped.keras"))
@@ -392,8 +411,9 @@ def test_tampered_bundles_are_refused(tiny_cnn, tmp_path):
     bad = _bundle_with(tmp_path, good, {"net-0.keras": None})
     with pytest.raises(ValueError, match="net-0.keras is missing"):
         load_model(bad)
-    bad = _bundle_with(tmp_path, good, {"manifest.json": json.dumps({"format": 99,
-                                                                     "networks": []})})
+    bad = _bundle_with(
+        tmp_path, good, {"manifest.json": json.dumps({"format": 99, "networks": []})}
+    )
     with pytest.raises(ValueError, match="unsupported .xraynet bundle format 99"):
         load_model(bad)
     # the network's metadata naming a class outside xraynet

@@ -39,8 +39,9 @@ def test_every_estimator_has_precision(cls):
 @pytest.mark.parametrize("bad", ["fp16", "bf16", "Float32", None, 16])
 def test_bad_precision_raises_clear_error(images, bad):
     X, y = images
-    with pytest.raises(ValueError, match="precision must be one of 'auto', 'float32', "
-                                         "'bfloat16', 'mixed_float16'"):
+    with pytest.raises(
+        ValueError, match="precision must be one of 'auto', 'float32', 'bfloat16', 'mixed_float16'"
+    ):
         CNNClassifier(epochs=1, precision=bad).fit(X, y)
 
 
@@ -72,9 +73,11 @@ def test_every_network_names_its_head_the_same(n_outputs):
     from xraynet.models._backbones import build_transfer
     from xraynet.models._resnet import build_resnet
 
-    nets = [CNNClassifier()._build_network((28, 28, 1), n_outputs),
-            build_resnet((28, 28, 1), n_outputs, width=4, depth=1),
-            build_transfer((32, 32, 1), n_outputs, backbone_kwargs={"alpha": 0.35})]
+    nets = [
+        CNNClassifier()._build_network((28, 28, 1), n_outputs),
+        build_resnet((28, 28, 1), n_outputs, width=4, depth=1),
+        build_transfer((32, 32, 1), n_outputs, backbone_kwargs={"alpha": 0.35}),
+    ]
     for net in nets:
         head = net.get_layer(HEAD_NAME)
         assert head is net.layers[-1] and head.units == n_outputs, net.name
@@ -166,9 +169,11 @@ def test_refit_rebuilds_predict_function(images):
     fn = clf._predict_function()
     clf.set_params(random_state=1).fit(X, y)
     assert clf._predict_function() is not fn
-    np.testing.assert_allclose(clf.predict_proba(X)[:, 1],
-                               clf.model_.predict(X.astype(np.float32), verbose=0)[:, 0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1],
+        clf.model_.predict(X.astype(np.float32), verbose=0)[:, 0],
+        atol=1e-6,
+    )
 
 
 def test_bfloat16_model_save_load_roundtrip(images, bf16, tmp_path, monkeypatch):
@@ -193,26 +198,37 @@ def test_bfloat16_model_save_load_roundtrip(images, bf16, tmp_path, monkeypatch)
 
 def test_resnet_and_transfer_bfloat16(images):
     X, y = images
-    for clf in (ResNetClassifier(epochs=1, batch_size=8, precision="bfloat16",
-                                 validation_fraction=0, random_state=0),
-                TransferClassifier(backbone_kwargs={"alpha": 0.35}, epochs=1, batch_size=8,
-                                   precision="bfloat16", validation_fraction=0,
-                                   random_state=0)):
+    for clf in (
+        ResNetClassifier(
+            epochs=1, batch_size=8, precision="bfloat16", validation_fraction=0, random_state=0
+        ),
+        TransferClassifier(
+            backbone_kwargs={"alpha": 0.35},
+            epochs=1,
+            batch_size=8,
+            precision="bfloat16",
+            validation_fraction=0,
+            random_state=0,
+        ),
+    ):
         clf.fit(X[:16], y[:16])
         assert clf.precision_ == "bfloat16"
         assert clf.model_.get_layer(HEAD_NAME).compute_dtype == "float32"
         ref = clf.model_.predict(X.astype(np.float32), verbose=0)[:, 0]
         np.testing.assert_allclose(clf.predict_proba(X)[:, 1], ref, atol=5e-3)
     backbone = clf.model_.get_layer("backbone")
-    assert {layer.compute_dtype for layer in backbone.layers
-            if isinstance(layer, keras.layers.Conv2D)} == {"bfloat16"}
+    assert {
+        layer.compute_dtype for layer in backbone.layers if isinstance(layer, keras.layers.Conv2D)
+    } == {"bfloat16"}
 
 
 def test_prefetching_batches_are_the_unprefetched_ones(images):
     X, y = images
     aug = Augmenter(rotation_range=20, zoom_range=0.2, random_state=0)
-    feeds = [ImageBatches(X, y, batch_size=6, shuffle=True, augmenter=aug, seed=3,
-                          prefetch=p) for p in (True, False)]
+    feeds = [
+        ImageBatches(X, y, batch_size=6, shuffle=True, augmenter=aug, seed=3, prefetch=p)
+        for p in (True, False)
+    ]
     for _ in range(2):  # epochs
         for feed in feeds:
             feed.on_epoch_begin()
@@ -257,8 +273,9 @@ def test_mixed_float16_warns_without_gpu_and_scales_the_loss(images):
         def _build_network(self, input_shape, n_outputs):
             inputs = keras.Input(shape=input_shape)
             x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
-            return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid",
-                                                          dtype="float32")(x))
+            return keras.Model(
+                inputs, keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
+            )
 
     clf = Tiny(epochs=1, batch_size=8, precision="mixed_float16", random_state=0)
     if tf.config.list_physical_devices("GPU"):

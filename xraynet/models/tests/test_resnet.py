@@ -19,9 +19,22 @@ def test_is_classifier_and_tags():
 def test_get_params_and_clone_roundtrip():
     clf = ResNetClassifier(width=8, depth=2, blocks=2, dropout=0.1, epochs=3, random_state=1)
     params = clf.get_params()
-    for name in ("width", "depth", "blocks", "dropout", "epochs", "batch_size", "learning_rate",
-                 "optimizer", "augmentation", "class_weight", "validation_fraction",
-                 "early_stopping", "random_state", "verbose"):
+    for name in (
+        "width",
+        "depth",
+        "blocks",
+        "dropout",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "optimizer",
+        "augmentation",
+        "class_weight",
+        "validation_fraction",
+        "early_stopping",
+        "random_state",
+        "verbose",
+    ):
         assert name in params
     cloned = clone(clf)
     assert cloned.get_params() == params
@@ -65,8 +78,9 @@ def test_invalid_params_raise_in_fit(param, value):
 
 def test_fit_real_pneumoniamnist_and_save_load(pneumoniamnist_small, tmp_path):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
-    clf = ResNetClassifier(width=8, epochs=4, batch_size=32, learning_rate=3e-3,
-                           random_state=0).fit(Xtr, ytr)
+    clf = ResNetClassifier(
+        width=8, epochs=4, batch_size=32, learning_rate=3e-3, random_state=0
+    ).fit(Xtr, ytr)
     assert clf.input_shape_ == (28, 28, 1)
     assert len(clf.history_["loss"]) == 4 and "learning_rate" in clf.history_
     proba = clf.predict_proba(Xte)

@@ -73,8 +73,10 @@ def test_image_grid(tmp_path, data):
 
 def test_training_history(tmp_path):
     history = {
-        "loss": [0.7, 0.5, 0.4, 0.3, 0.25], "val_loss": [0.72, 0.55, 0.5, 0.52, 0.6],
-        "accuracy": [0.6, 0.7, 0.8, 0.85, 0.9], "val_accuracy": [0.6, 0.68, 0.75, 0.74, 0.73],
+        "loss": [0.7, 0.5, 0.4, 0.3, 0.25],
+        "val_loss": [0.72, 0.55, 0.5, 0.52, 0.6],
+        "accuracy": [0.6, 0.7, 0.8, 0.85, 0.9],
+        "val_accuracy": [0.6, 0.68, 0.75, 0.74, 0.73],
         "learning_rate": [1e-3, 1e-3, 1e-4, 1e-4, 1e-5],
     }
     disp = TrainingHistoryDisplay.from_history(history)
@@ -114,8 +116,9 @@ def test_confusion_matrix(tmp_path, data):
 
 def test_roc_curves(tmp_path, data):
     *_, Xte, yte, a, b = data
-    disp = RocCurvesDisplay.from_estimator({"LogReg": a, "LogReg weak": b}, Xte, yte,
-                                           operating_threshold=0.5)
+    disp = RocCurvesDisplay.from_estimator(
+        {"LogReg": a, "LogReg weak": b}, Xte, yte, operating_threshold=0.5
+    )
     _save(disp, tmp_path, "roc")
     legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
     assert all("AUC = " in t for t in legend if "threshold" not in t)
@@ -123,8 +126,9 @@ def test_roc_curves(tmp_path, data):
     assert legend[0].startswith(max(disp.aucs_, key=disp.aucs_.get))
     assert "sensitivity" in disp.ax_.get_ylabel()
     y = np.array([0, 0, 1, 1])
-    disp = RocCurvesDisplay.from_predictions({"m": (y, np.array([[0.9, 0.1], [0.6, 0.4],
-                                                                  [0.65, 0.35], [0.2, 0.8]]))})
+    disp = RocCurvesDisplay.from_predictions(
+        {"m": (y, np.array([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]]))}
+    )
     assert disp.aucs_["m"] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="single class"):
         RocCurvesDisplay.from_predictions({"m": ([1, 1], [0.2, 0.4])})
@@ -132,8 +136,9 @@ def test_roc_curves(tmp_path, data):
 
 def test_prediction_grid(tmp_path, data):
     *_, Xte, yte, a, _ = data
-    disp = PredictionGridDisplay.from_estimator(a, Xte, yte, NAMES, n_wrong=4, n_correct=4,
-                                                n_cols=4)
+    disp = PredictionGridDisplay.from_estimator(
+        a, Xte, yte, NAMES, n_wrong=4, n_correct=4, n_cols=4
+    )
     _save(disp, tmp_path, "pred")
     conf = disp.confidence
     assert np.all(np.diff(conf[disp.wrong_indices_]) <= 0)

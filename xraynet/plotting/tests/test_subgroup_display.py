@@ -33,8 +33,7 @@ def test_from_predictions_draws_one_point_per_subgroup(tmp_path):
     y, s, view, rng = _scored()
     source = np.where(y == 1, "ICU", "clinic").astype(object)
     source[:4] = "tiny"
-    groups = pd.DataFrame({"view": view, "sex": rng.choice(["F", "M"], len(y)),
-                           "source": source})
+    groups = pd.DataFrame({"view": view, "sex": rng.choice(["F", "M"], len(y)), "source": source})
     disp = SubgroupDisplay.from_predictions(y, s, groups, n_bootstraps=200)
     assert disp.figure_ is disp.ax_.figure and len(disp.axes_) == 3
     labels = [t.get_text() for t in disp.ax_.get_yticklabels()]
@@ -56,8 +55,7 @@ def test_plot_on_given_axes_and_metric_subset():
     y, s, view, _ = _scored()
     report = subgroup_report(y, s, view, n_bootstraps=50)
     fig, axes = plt.subplots(1, 2)
-    disp = SubgroupDisplay(report).plot(ax=axes, metrics=["sensitivity", "specificity"],
-                                        title="")
+    disp = SubgroupDisplay(report).plot(ax=axes, metrics=["sensitivity", "specificity"], title="")
     assert disp.figure_ is fig and disp.axes_[1] is axes[1]
     assert [a.get_title() for a in axes] == ["Sensitivity", "Specificity"]
     fig, ax = plt.subplots()
@@ -70,16 +68,20 @@ def test_plot_on_given_axes_and_metric_subset():
 
 def test_from_estimator_on_real_images(pneumoniamnist_small):
     Xtr, ytr, Xte, yte = pneumoniamnist_small
-    clf = make_pipeline(FunctionTransformer(lambda A: A.reshape(len(A), -1) / 255.0),
-                        LogisticRegression(max_iter=300)).fit(Xtr, ytr)
+    clf = make_pipeline(
+        FunctionTransformer(lambda A: A.reshape(len(A), -1) / 255.0),
+        LogisticRegression(max_iter=300),
+    ).fit(Xtr, ytr)
     brightness = pd.cut(Xte.mean(axis=(1, 2, 3)), 3, labels=["dark", "mid", "bright"])
-    disp = SubgroupDisplay.from_estimator(clf, Xte, yte, {"brightness": brightness},
-                                          n_bootstraps=100, min_count=5)
+    disp = SubgroupDisplay.from_estimator(
+        clf, Xte, yte, {"brightness": brightness}, n_bootstraps=100, min_count=5
+    )
     assert disp.report.loc[("all", "all"), "n"] == len(yte)
     assert disp.report.loc["brightness"].index.tolist() == ["dark", "mid", "bright"]
     assert np.isfinite(disp.report.loc[("all", "all"), "roc_auc"])
     three = np.arange(len(ytr)) % 3
     multi = LogisticRegression().fit(Xtr.reshape(len(Xtr), -1)[:, :5] / 255.0, three)
     with pytest.raises(ValueError, match="binary"):
-        SubgroupDisplay.from_estimator(multi, Xte.reshape(len(Xte), -1)[:, :5] / 255.0, yte,
-                                       brightness)
+        SubgroupDisplay.from_estimator(
+            multi, Xte.reshape(len(Xte), -1)[:, :5] / 255.0, yte, brightness
+        )
