@@ -115,7 +115,7 @@ def test_tensorflow_start_up_lines_hidden_unless_verbose(tmp_path):
     quiet = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert quiet.returncode == 2
     assert quiet.stderr.strip().splitlines() == [
-        f"xraynet: error: model file {str(tmp_path / 'm.skops')!r} does not exist"
+        f"xraynet: error: MODEL {str(tmp_path / 'm.skops')!r} does not exist"
     ]
     loud = subprocess.run(cmd + ["--verbose"], capture_output=True, text=True, timeout=300, env=env)
     assert loud.returncode == 2
@@ -152,7 +152,7 @@ def test_bad_arguments(tmp_path, capsys):
     img = tmp_path / "x.png"
     img.write_bytes(b"")
     rc, _, err = run(["predict", str(garbage), str(img)], capsys)
-    assert_one_line_error(rc, err, "cannot read model file")
+    assert_one_line_error(rc, err, "MODEL", "cannot be read")
 
 
 @pytest.fixture(scope="module")

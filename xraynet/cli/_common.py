@@ -155,3 +155,31 @@ def _unwrap_loader(model, X):
     X = model.steps[0][1].transform(X)
     rest = model.steps[1:]
     return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
+
+
+def _add_trust_pickle(parser):
+    """``--trust-pickle``, the one opt-in to unpickling, with its risk in the help."""
+    parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load pickle/joblib model files. Unpickling runs any code "
+        "the file contains: use only for files you made yourself",
+    )
+
+
+def _load_classifier(path, *, trusted):
+    """The saved model at ``path`` (argument MODEL), or a one-line CLIError."""
+    from pathlib import Path
+
+    from xraynet.models import load_model
+
+    if not Path(path).exists():
+        raise CLIError(f"MODEL {str(path)!r} does not exist")
+    try:
+        model = load_model(path, trusted=trusted)
+    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise CLIError(f"MODEL {str(path)!r} cannot be read: {detail}") from exc
+    if not hasattr(model, "predict_proba"):
+        raise CLIError(f"MODEL {str(path)!r} holds a {type(model).__name__}, not a classifier")
+    return model

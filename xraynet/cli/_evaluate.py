@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
-from ._common import CLIError, _probability, _progress, _takes_paths
+from ._common import (
+    CLIError,
+    _add_trust_pickle,
+    _load_classifier,
+    _probability,
+    _progress,
+    _takes_paths,
+)
 from ._results import ResultsFolder
 
 _EVALUATE_EPILOG = """\
@@ -61,12 +68,7 @@ def add_evaluate_parser(sub, fmt):
         metavar="N",
         help="seed of the bootstrap and stress test (default: 0)",
     )
-    ev.add_argument(
-        "--trust-pickle",
-        action="store_true",
-        help="also load pickle/joblib model files. Unpickling runs any code "
-        "the file contains: use only for files you made yourself",
-    )
+    _add_trust_pickle(ev)
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     ev.set_defaults(func=_cmd_evaluate)
     return ev
@@ -93,18 +95,9 @@ def _load_test(args):
 def _cmd_evaluate(args):
     import numpy as np
 
-    from xraynet.models import load_model
     from xraynet.report import evaluate_model
 
-    if not Path(args.model).exists():
-        raise CLIError(f"MODEL {args.model!r} does not exist")
-    try:
-        model = load_model(args.model, trusted=args.trust_pickle)
-    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise CLIError(f"MODEL: cannot read {args.model!r}: {detail}") from exc
-    if not hasattr(model, "predict_proba"):
-        raise CLIError(f"MODEL {args.model!r} holds a {type(model).__name__}, not a classifier")
+    model = _load_classifier(args.model, trusted=args.trust_pickle)
     data = _load_test(args)
     names = [str(n) for n in data.target_names]
     n_classes = len(getattr(model, "classes_", []))

@@ -8,7 +8,9 @@ from ._common import (
     PROG,
     CLIError,
     _add_max_pixels,
+    _add_trust_pickle,
     _add_verbose,
+    _load_classifier,
     _option_message,
     _positive_int,
     _probability,
@@ -90,12 +92,7 @@ def add_predict_parser(sub, fmt):
         default="tsv",
         help="output format (default: tsv)",
     )
-    pred.add_argument(
-        "--trust-pickle",
-        action="store_true",
-        help="also load pickle/joblib model files. Unpickling runs any code "
-        "the file contains: use only for files you made yourself",
-    )
+    _add_trust_pickle(pred)
     _add_max_pixels(pred)
     _add_verbose(pred)
     pred.set_defaults(func=_cmd_predict)
@@ -124,20 +121,10 @@ def _cmd_predict(args):
     import numpy as np
 
     from xraynet.io import ImageLoader, ImageLoadError
-    from xraynet.models import load_model
     from xraynet.utils import decision_threshold
 
     images = _image_paths(args)
-    path = Path(args.model)
-    if not path.exists():
-        raise CLIError(f"model file {args.model!r} does not exist")
-    try:
-        model = load_model(path, trusted=args.trust_pickle)
-    except Exception as exc:  # corrupt / foreign / untrusted file: one line, no traceback
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise CLIError(f"cannot read model file {args.model!r}: {detail}") from exc
-    if not hasattr(model, "predict_proba"):
-        raise CLIError(f"{args.model!r} holds a {type(model).__name__}, not a classifier")
+    model = _load_classifier(args.model, trusted=args.trust_pickle)
     names = _class_names(args, model)
     threshold = args.threshold if args.threshold is not None else decision_threshold(model)
     loader = None
