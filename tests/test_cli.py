@@ -455,6 +455,45 @@ def test_compare_without_patient_ids_and_named_normal_class(kermany_dir, tmp_pat
     assert set(preds["true"]) == {"clear", "opacity"}
 
 
+def test_compare_nih_names_patient_pattern_and_unreadable_files(kermany_dir, tmp_path, capsys):
+    # NIH-style names: patient 00000007 has images 000 and 001; one file is corrupt
+    root = tmp_path / "nih"
+    for k, src in enumerate(("NORMAL", "PNEUMONIA")):
+        (root / src).mkdir(parents=True)
+        for i, f in enumerate(sorted((kermany_dir / src).glob("*.jpeg"))[300:312]):
+            patient = 100 * k + i // 2
+            shutil.copy(f, root / src / f"{patient:08d}_{i % 2:03d}.jpeg")
+    bad = root / "PNEUMONIA" / "00000199_000.jpeg"
+    bad.write_bytes(b"not a jpeg at all")
+    common = ["--models", "hog_svm", "--cv", "2", "--size", "32", "-q"]
+    rc, _, err = run(["compare", str(root), "--patient-pattern", "^x", *common], capsys)
+    assert_one_line_error(rc, err, "--patient-pattern", "group")
+    rc, _, err = run(["compare", str(root), "--patient-pattern", "^(p\\d+)_", *common], capsys)
+    assert_one_line_error(rc, err, "--patient-pattern", "does not match")
+    out = tmp_path / "results"
+    rc, _, err = run(
+        [
+            "compare",
+            str(root),
+            "--patient-pattern",
+            "^(\\d{8})_",
+            "--skip-unreadable",
+            *common,
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert rc == 0, err
+    assert "left out 1 unreadable file(s)" in err and bad.name in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["skipped_files"] == [str(bad)]
+    assert metrics["grouped_cv"] is True
+    assert metrics["grouping"].startswith("by patient (")
+    preds = pd.read_csv(out / "test_predictions.csv")
+    assert str(bad) not in set(preds["path"])
+
+
 def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, capsys):
     out = tmp_path / "results"
     # (the whole quick zoo takes ~1.5 min of CPU: mobilenetv2 and resnet are

@@ -120,6 +120,20 @@ def add_compare_parser(sub, fmt):
         "ids, so no patient is in two folds (default: on)",
     )
     cmp.add_argument(
+        "--patient-pattern",
+        metavar="REGEX",
+        help="patient id from each file name: the first group of REGEX, e.g. "
+        "'^(\\d{8})_' for NIH's 00000001_000.png (default: the DICOM PatientID "
+        "tag, else Kermany-style names)",
+    )
+    cmp.add_argument(
+        "--skip-unreadable",
+        action="store_true",
+        help="decode every image first and leave out the ones that cannot be "
+        "read, listed on stderr and in metrics.json (default: an unreadable "
+        "file makes the models that meet it fail)",
+    )
+    cmp.add_argument(
         "--normal",
         metavar="NAME",
         help="the class sub-folder of normal images (target 0), for class "
@@ -179,17 +193,39 @@ def _subsample(n_max, y, random_state, *arrays):
     return (y[idx], *[a[idx] if a is not None else None for a in arrays])
 
 
-def _load_folder(path, what, normal=None):
-    from xraynet.datasets import load_image_folder
+def _load_folder(path, what, normal=None, pattern=None, skip_unreadable=False):
+    """The folder's Bunch; ``skipped`` lists the unreadable files left out."""
+    from xraynet.datasets import load_image_folder, patient_id_from_pattern
 
+    group_fn = None
+    if pattern is not None:
+        try:
+            group_fn = patient_id_from_pattern(pattern)
+        except (TypeError, ValueError) as exc:
+            raise CLIError(f"--patient-pattern {pattern!r}: {exc}") from None
     try:
-        data = load_image_folder(path, normal_class=normal)
+        data = load_image_folder(path, normal_class=normal, group_fn=group_fn)
+        skipped = []
+        if skip_unreadable:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # listed below instead
+                readable = load_image_folder(
+                    path, normal_class=normal, group_fn=group_fn, check_files=True
+                )
+            kept = set(readable.filenames)
+            skipped = [str(f) for f in data.filenames if f not in kept]
+            data = readable
     except ValueError as exc:
         msg = " ".join(str(exc).split())
+        if pattern is not None and "does not match" in msg:
+            raise CLIError(f"--patient-pattern: {msg}") from None
         if "normal_class" not in msg:
             raise
         msg = msg.replace("normal_class=", "--normal ").replace("normal_class", "--normal NAME")
         raise CLIError(f"{what} {path!r}: {msg}") from None
+    data.skipped = skipped
     if len(data.target_names) < 2:
         raise CLIError(
             f"{what} {path!r} has only one class sub-folder "
@@ -226,8 +262,11 @@ def _load_data(args):
     from xraynet.io import ImageLoader
 
     size = args.size or 64
-    data = _load_folder(args.data_dir, "DATA_DIR", args.normal)
+    data = _load_folder(
+        args.data_dir, "DATA_DIR", args.normal, args.patient_pattern, args.skip_unreadable
+    )
     X, y, groups = data.filenames, data.target, data.groups
+    skipped = list(data.skipped)
     grouping = f"by patient ({len(np.unique(groups))} patients)"
     if not args.groups:
         groups, grouping = None, "off: --no-groups"
@@ -236,13 +275,16 @@ def _load_data(args):
     if args.quick:
         y, X, groups = _subsample(120, y, args.random_state, X, groups)
     if args.test:
-        test = _load_folder(args.test, "--test", args.normal)
+        test = _load_folder(
+            args.test, "--test", args.normal, args.patient_pattern, args.skip_unreadable
+        )
         if list(test.target_names) != list(data.target_names):
             raise CLIError(
                 f"--test classes {list(test.target_names)} differ from DATA_DIR "
                 f"classes {list(data.target_names)}"
             )
         Xt, yt = test.filenames, test.target
+        skipped += test.skipped
         if args.quick:
             yt, Xt = _subsample(60, yt, args.random_state, Xt)
     else:  # hold out ~20% of the patients before cross-validation
@@ -267,6 +309,7 @@ def _load_data(args):
         groups=groups,
         size=size,
         grouping=grouping,
+        skipped=skipped,
         loader=_loader(ImageLoader, size, args.max_pixels),
         target_names=list(data.target_names),
         source=str(args.data_dir),
@@ -333,6 +376,11 @@ def _check_args(args):
     """Cheap argument checks, before anything heavy is imported."""
     if args.dataset and (args.data_dir or args.test):
         raise CLIError("give either DATA_DIR (with --test) or --dataset, not both")
+    if args.dataset and (args.patient_pattern or args.skip_unreadable):
+        raise CLIError(
+            "--patient-pattern and --skip-unreadable apply to DATA_DIR; "
+            "PneumoniaMNIST has no files or patient ids"
+        )
     if args.dataset and args.normal:
         raise CLIError(
             "--normal names a class sub-folder of DATA_DIR; "
@@ -399,6 +447,13 @@ def _compare_into(args, staging):
 
     t_start = time.perf_counter()
     data = _load_data(args)
+    if data.get("skipped"):
+        shown = ", ".join(data["skipped"][:10]) + (" ..." if len(data["skipped"]) > 10 else "")
+        print(
+            f"{PROG}: warning: --skip-unreadable left out {len(data['skipped'])} "
+            f"unreadable file(s): {shown}",
+            file=sys.stderr,
+        )
     _check_cv(args.cv, data["y"], data["groups"])
     models = _pick_models(args, data["size"])
     _progress(
@@ -454,6 +509,7 @@ def _compare_into(args, staging):
         "cv": args.cv,
         "grouped_cv": data["groups"] is not None,
         "grouping": data["grouping"],
+        "skipped_files": data.get("skipped", []),
         "quick": bool(args.quick),
         "models": list(models),
         "rank_by": comparison.rank_by_,
