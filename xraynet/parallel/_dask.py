@@ -88,7 +88,8 @@ class TensorFlowWorkerPlugin(_WorkerPluginBase):
         cores). ``None`` uses the worker's ``nthreads``.
     gpus : None, int or list of int, default=None
         GPUs to share out: ``None`` detects them (:func:`detect_gpus`,
-        without importing TensorFlow), an int is a count (``0`` = CPU only),
+        without importing TensorFlow), an int is a *count* (``0`` = CPU only;
+        ``configure_tensorflow(gpu=0)``, an *index*, means the first GPU),
         a list gives the GPU indices to use. Worker ``i`` gets
         ``gpus[i % len(gpus)]``: start no more workers per machine than
         GPUs to keep one Keras fit per GPU.

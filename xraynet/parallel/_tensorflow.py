@@ -147,7 +147,9 @@ def configure_tensorflow(n_threads=None, gpu=None, memory_growth=True):
         sees (after any ``CUDA_VISIBLE_DEVICES`` already set); ``"cpu"`` (or
         ``[]``) hides every GPU. ``None`` keeps the visible devices as they
         are. One GPU per process is the rule for model selection: two Keras
-        fits on one GPU compete for its memory.
+        fits on one GPU compete for its memory. An int is an *index*:
+        ``gpu=0`` is the first GPU, not "no GPU" (``TensorFlowWorkerPlugin``'s
+        ``gpus=0``, a *count*, means CPU only; here that is ``gpu="cpu"``).
     memory_growth : bool or None, default=True
         Allocate GPU memory as needed instead of reserving (almost) all of
         it at start-up. ``None`` leaves it alone.
