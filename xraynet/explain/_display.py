@@ -131,6 +131,23 @@ class GradCAMDisplay:
     ):
         """Plot precomputed heatmaps (e.g. from :func:`xraynet.explain.gradcam`).
 
+        Parameters
+        ----------
+        images : array-like of shape (n_images, height, width[, channels])
+            The images.
+        heatmaps : array-like of shape (n_images, height, width)
+            One heatmap in [0, 1] per image, at the image size.
+        titles : sequence of str, default=None
+            One caption per image.
+        n_cols : int, default=4
+            Image/overlay pairs per row.
+        alpha : float, default=0.45
+            Opacity of the heatmap over the image.
+        figure : matplotlib Figure, default=None
+            Figure to draw on; a new one when None.
+        title : str, default="Grad-CAM"
+            Figure title.
+
         Returns
         -------
         display : GradCAMDisplay

@@ -99,7 +99,16 @@ class ConfusionMatrixDisplay(_SklearnConfusionMatrixDisplay):
     ):
         """Predict ``X`` with a fitted classifier and plot the confusion matrix.
 
-        Parameters are those of :meth:`from_predictions`.
+        Parameters
+        ----------
+        estimator : fitted classifier
+            Predicts ``X`` (at its own decision threshold).
+        X : array-like
+            Images, or file paths for a Pipeline that loads them.
+        y : array-like of shape (n_samples,)
+            True labels.
+        target_names, labels, cmap, title, **kwargs
+            As in :meth:`from_predictions`.
 
         Returns
         -------

@@ -90,6 +90,15 @@ class TrainingHistoryDisplay:
     def from_history(cls, history, *, axes=None, title="Training history"):
         """Plot a Keras-style history dict (or a ``keras.callbacks.History``).
 
+        Parameters
+        ----------
+        history : dict or keras.callbacks.History
+            Per-epoch metric lists, with at least ``"loss"``.
+        axes : array of matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        title : str, default="Training history"
+            Figure title.
+
         Returns
         -------
         display : TrainingHistoryDisplay
