@@ -275,7 +275,25 @@ def gradcam(estimator, images, layer=None, class_index=None, *, batch_size=32):
                 Xm = Xm[..., None]
     dense, act = _final_dense(model)
     if class_index is not None:
-        class_index = np.broadcast_to(np.asarray(class_index, dtype=int), (n,))
+        n_out = int(model.outputs[0].shape[-1])
+        n_classes = 2 if n_out == 1 else n_out  # one sigmoid unit scores two classes
+        raw_index = np.asarray(class_index)
+        if (
+            raw_index.dtype.kind not in "iu"
+            or np.any(raw_index < 0)
+            or np.any(raw_index >= n_classes)
+        ):
+            raise ValueError(
+                f"class_index must be an integer in [0, {n_classes - 1}] (the model has "
+                f"{n_classes} classes), or one per image; got {class_index!r}."
+            )
+        try:
+            class_index = np.broadcast_to(raw_index.astype(int), (n,))
+        except ValueError:
+            raise ValueError(
+                f"class_index must be one integer or one per image ({n}); "
+                f"got {raw_index.size} values."
+            ) from None
     maps = []
     for start in range(0, n, batch_size):
         xb = tf.convert_to_tensor(Xm[start : start + batch_size], dtype=tf.float32)

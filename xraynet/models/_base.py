@@ -366,12 +366,17 @@ class BaseImageClassifier(KerasClassifier):
         weights = np.ones(len(y), dtype=np.float32)
         if sample_weight is not None:
             sample_weight = column_or_1d(np.asarray(sample_weight, dtype=np.float32))
-            if (
-                len(sample_weight) != len(y)
-                or np.any(sample_weight < 0)
-                or not np.all(np.isfinite(sample_weight))
-            ):
-                raise ValueError("sample_weight must be finite, >= 0 and one per image.")
+            if len(sample_weight) != len(y):
+                raise ValueError(
+                    f"sample_weight must hold one weight per image: got {len(sample_weight)} "
+                    f"weights for {len(y)} images."
+                )
+            bad = np.flatnonzero(~np.isfinite(sample_weight) | (sample_weight < 0))
+            if bad.size:
+                raise ValueError(
+                    f"sample_weight must be finite and >= 0; {bad.size} are not, e.g. "
+                    f"sample_weight[{bad[0]}] = {sample_weight[bad[0]]}."
+                )
             weights *= sample_weight
         if self.class_weight is not None:
             weights *= compute_sample_weight(self.class_weight, y).astype(np.float32)

@@ -82,6 +82,21 @@ def test_functional_shape_range_and_responds_to_image(n_out):
     assert not np.allclose(other, gradcam(model, X, class_index=1 if n_out == 1 else 0))
 
 
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_class_index_out_of_range_raises(n_out):
+    # an index past the last class used to explain another class silently
+    model = _functional(n_out)
+    X = _chest_like(2)
+    n_classes = 2 if n_out == 1 else n_out
+    for bad in (n_classes, -1, 0.5, [0, n_classes]):
+        with pytest.raises(
+            ValueError, match=rf"class_index must be an integer in \[0, {n_classes - 1}\]"
+        ):
+            gradcam(model, X, class_index=bad)
+    with pytest.raises(ValueError, match="one per image"):
+        gradcam(model, X, class_index=[0, 1, 0])
+
+
 def test_sequential_and_named_layer():
     keras.utils.set_random_seed(0)
     model = keras.Sequential(

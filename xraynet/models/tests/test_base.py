@@ -375,3 +375,21 @@ def test_base_class_contract(pneumoniamnist_small):
     assert is_classifier(base)
     with pytest.raises(NotImplementedError, match="_build_network"):
         base.fit(Xtr, ytr)
+
+
+def test_bad_sample_weight_message_names_the_problem():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (6, 16, 16, 1), dtype=np.uint8)
+    y = np.array([0, 1] * 3)
+    clf = CNNClassifier(epochs=1, batch_size=2)
+    with pytest.raises(ValueError, match=r"one weight per image: got 5 weights for 6 images"):
+        clf.fit(X, y, sample_weight=np.ones(5))
+    w = np.ones(6)
+    w[3] = np.nan
+    with pytest.raises(
+        ValueError, match=r"finite and >= 0; 1 are not, e.g. sample_weight\[3\] = nan"
+    ):
+        clf.fit(X, y, sample_weight=w)
+    w[3] = -2
+    with pytest.raises(ValueError, match=r"sample_weight\[3\] = -2"):
+        clf.fit(X, y, sample_weight=w)
