@@ -1,8 +1,11 @@
 """xraynet: scikit-learn compatible chest X-ray classification.
 
-Everything public is importable from the top level, e.g. ``xraynet.ImageLoader``
-or ``xraynet.CNNClassifier``. Names are resolved lazily so that
-``import xraynet`` (and ``xraynet --help``) does not start TensorFlow.
+The names a study uses most are importable from the top level (they are
+listed in ``xraynet.__all__``), e.g. ``xraynet.ImageLoader`` or
+``xraynet.CNNClassifier``; every public name lives in its sub-package
+(``xraynet.datasets.patient_id_from_pattern``, ``xraynet.report.evaluate_model``...),
+and the sub-packages are attributes of ``xraynet``. Names are resolved lazily so
+that ``import xraynet`` (and ``xraynet --help``) does not start TensorFlow.
 """
 
 import importlib
