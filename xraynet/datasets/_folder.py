@@ -292,7 +292,7 @@ def load_image_folder(
     check_files : bool, default=False
         Decode every file up front (in threads, with
         :func:`xraynet.io.read_image`) and skip unreadable ones with one
-        warning listing them.
+        warning listing them; the Bunch's ``skipped_files`` lists them too.
     extensions : list of str, default=None
         File extensions to load (case-insensitive, with or without dot).
         None uses ``IMAGE_EXTENSIONS``: .jpg .jpeg .png .bmp .tif .tiff .dcm
@@ -325,6 +325,11 @@ def load_image_folder(
             0.5, see ``parse_dicom_age``); missing tags and non-DICOM
             files are missing values (NaN). Pass columns of it as ``groups`` to
             :func:`xraynet.metrics.subgroup_report`. None when no file is DICOM.
+        ``skipped_files`` : list of str
+            Paths of the image files left out as unreadable by
+            ``check_files=True`` (the ones its warning names), in load order;
+            an empty list when none was, or when ``check_files=False``.
+            Non-image files (warned about separately) are not listed.
         ``DESCR`` : str
             Description of the data.
     (filenames, target) : tuple
@@ -425,8 +430,10 @@ def load_image_folder(
     filenames = np.asarray(filenames, dtype=str)
     folder_index = np.asarray(folder_index, dtype=np.intp)
 
+    unreadable = []
     if check_files:
         keep = _check_readable(filenames, what=f"image file(s) under {str(root)!r}")
+        unreadable = [str(f) for f in filenames[~keep]]
         filenames, folder_index = filenames[keep], folder_index[keep]
         empty = [
             class_order[k]
@@ -475,6 +482,7 @@ def load_image_folder(
         normal_class=str(target_names[0]),
         groups=groups,
         metadata=metadata,
+        skipped_files=unreadable,
         DESCR=descr,
     )
 

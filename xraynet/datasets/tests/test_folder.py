@@ -233,9 +233,38 @@ def test_check_files_skips_unreadable(tmp_path, kermany_dir):
         data = load_image_folder(tmp_path, check_files=True)
     assert len(data.filenames) == 6
     assert np.bincount(data.target).tolist() == [3, 3]
+    assert data.skipped_files == [
+        str(tmp_path / "NORMAL" / "IM-9999-0001.png"),
+        str(tmp_path / "PNEUMONIA" / "person9_virus_9.jpeg"),
+    ]
 
     (tmp_path / "lonely" / "bad").mkdir(parents=True)
     (tmp_path / "lonely" / "bad" / "x.png").write_bytes(b"junk")
     _tree(tmp_path / "lonely", {"NORMAL": ["ok.png"]})
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="No readable image.*bad"):
         load_image_folder(tmp_path / "lonely", check_files=True)
+
+
+def test_skipped_files_lists_the_one_corrupt_file(tmp_path, kermany_dir):
+    for folder in ("NORMAL", "PNEUMONIA"):
+        (tmp_path / folder).mkdir()
+        for src in sorted((kermany_dir / folder).iterdir())[:2]:
+            shutil.copy(src, tmp_path / folder / src.name)
+    corrupt = tmp_path / "PNEUMONIA" / "person9_bacteria_9.jpeg"
+    real = sorted((kermany_dir / "PNEUMONIA").iterdir())[0]
+    corrupt.write_bytes(real.read_bytes()[:40])  # a real JPEG, truncated
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no check: nothing decoded, nothing skipped
+        plain = load_image_folder(tmp_path)
+    assert plain.skipped_files == [] and len(plain.filenames) == 5
+    with pytest.warns(UserWarning, match=r"Skipped 1 unreadable.*person9_bacteria_9"):
+        data = load_image_folder(tmp_path, check_files=True)
+    assert data.skipped_files == [str(corrupt)]
+    assert str(corrupt) not in data.filenames.tolist() and len(data.filenames) == 4
+
+    corrupt.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clean = load_image_folder(tmp_path, check_files=True)
+    assert clean.skipped_files == [] and len(clean.filenames) == 4
