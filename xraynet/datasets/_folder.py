@@ -13,7 +13,7 @@ from xraynet._normal import NORMAL_NAMES as _NORMAL_NAMES
 from xraynet._normal import find_normal_class, is_normal_name
 
 from ._dicom import _is_dicom, metadata_frame, read_dicom_headers
-from ._patients import kermany_subtype, patient_id
+from ._patients import _default_groups, _describe_groups, kermany_subtype
 
 __all__ = ["load_image_folder", "IMAGE_EXTENSIONS", "NORMAL_NAMES", "is_normal_name"]
 
@@ -281,9 +281,13 @@ def load_image_folder(
         with the full path as a str). None uses, for a DICOM file, its
         ``PatientID`` tag (header only, read with ``pydicom.dcmread(...,
         stop_before_pixels=True)``) and otherwise, or when that tag is
-        empty, :func:`patient_id`, which understands Kermany names and otherwise gives one group per file stem;
-        for other names build one with ``patient_id_from_pattern``, e.g.
-        ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH's ``00000001_000.png``.
+        empty, the Kermany patient of the file name (see
+        :func:`patient_id`); a file with neither is its own patient, with
+        its path inside ``path`` as id (``PNEUMONIA/img1.png``, never a bare
+        stem, which two class folders may share), so grouping is off for
+        it. For other names build one with ``patient_id_from_pattern``,
+        e.g. ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH's
+        ``00000001_000.png``. ``DESCR`` says which rule gave the ids.
     subtype_from_filename : bool, default=False
         Label Kermany pneumonia images by subtype from their names
         (``_bacteria_`` / ``_virus_``): target names NORMAL, BACTERIA, VIRUS
@@ -331,7 +335,9 @@ def load_image_folder(
             an empty list when none was, or when ``check_files=False``.
             Non-image files (warned about separately) are not listed.
         ``DESCR`` : str
-            Description of the data.
+            Description of the data: counts per class, and where the
+            patient ids came from (Kermany file names, DICOM PatientID, a
+            pattern, a ``group_fn``, or none: one id per file).
     (filenames, target) : tuple
         When ``return_X_y=True``.
 
@@ -452,12 +458,12 @@ def load_image_folder(
 
     headers = read_dicom_headers(filenames)
     if group_fn is None:
-        groups = [
-            h["PatientID"] if h and h["PatientID"] else patient_id(f)
-            for f, h in zip(filenames, headers)
-        ]
+        inside = [Path(f).relative_to(root).as_posix() for f in filenames]
+        groups, sources = _default_groups(filenames, headers, inside)
+        group_line = _describe_groups(sources)
     else:
         groups = [group_fn(f) for f in filenames]
+        group_line = _describe_groups(group_fn=group_fn)
     groups = np.asarray([str(g) for g in groups], dtype=str)
     metadata = metadata_frame(filenames, headers) if any(h is not None for h in headers) else None
 
@@ -471,7 +477,7 @@ def load_image_folder(
     descr = (
         f"Chest X-ray image folder {str(root)!r}\n"
         f"{len(filenames)} images of {len(np.unique(groups))} patients (groups), "
-        f"{len(target_names)} classes:\n" + "\n".join(lines) + "\n"
+        f"{len(target_names)} classes:\n" + "\n".join(lines) + "\n" + group_line + "\n"
         "filenames are paths: load them with xraynet.ImageLoader; use groups with "
         "GroupKFold so that no patient is in both train and test folds.\n"
     )

@@ -32,8 +32,12 @@ def patient_id(filename):
 
     Understands the naming of the Kermany pediatric pneumonia data set
     (``chest_xray/{train,test,val}/{NORMAL,PNEUMONIA}``); any other name is
-    its own patient (the file name without folder and extension), so that
-    grouped cross-validation never does worse than ungrouped.
+    its own patient (the file name without folder and extension). A stem is
+    not unique across folders (``NORMAL/img1.png`` and ``PNEUMONIA/img1.png``
+    share ``img1``), so :func:`load_image_folder` and
+    :func:`load_image_table` do not use this fallback: a file whose name is
+    not Kermany's (and that has no DICOM ``PatientID``) gets an id of its
+    own there, its path, and grouping is honestly off for it.
 
     Parameters
     ----------
@@ -50,7 +54,7 @@ def patient_id(filename):
 
     See Also
     --------
-    load_image_folder : Uses this function to fill ``groups``.
+    load_image_folder : Fills ``groups`` with the Kermany ids this function finds.
 
     Examples
     --------
@@ -67,11 +71,71 @@ def patient_id(filename):
     name, stem = _stem(filename)
     if not name:
         raise ValueError(f"patient_id needs a file name, got {filename!r}.")
+    found = _kermany_id(stem)
+    return stem if found is None else found
+
+
+def _kermany_id(stem):
+    """The Kermany patient of a file stem (``person1000``, ``IM-0115``), or None."""
     for pattern in (_PERSON, _IM):
         match = pattern.match(stem)
         if match:
             return match.group(1)
-    return stem
+    return None
+
+
+def _default_groups(filenames, headers, fallback_ids):
+    """Patient ids when no ``group_fn``/column is given, and where each came from.
+
+    For each file: its DICOM ``PatientID`` when set, else the Kermany patient
+    of its name, else ``fallback_ids[i]``, an id unique to the file (e.g. its
+    path inside the loaded folder): a bare file stem is not unique (a
+    ``NORMAL/img1.png`` and a ``PNEUMONIA/img1.png`` are two patients), so
+    it would silently merge unrelated images into one group. Returns
+    ``(groups, sources)``, lists of str; ``sources[i]`` is ``"dicom"``,
+    ``"kermany"`` or ``"none"``.
+    """
+    groups, sources = [], []
+    for f, h, fallback in zip(filenames, headers, fallback_ids):
+        if h and h.get("PatientID"):
+            groups.append(str(h["PatientID"]))
+            sources.append("dicom")
+            continue
+        found = _kermany_id(_stem(f)[1])
+        if found is not None:
+            groups.append(found)
+            sources.append("kermany")
+        else:
+            groups.append(str(fallback))
+            sources.append("none")
+    return groups, sources
+
+
+_SOURCE_TEXT = {
+    "dicom": "from the DICOM PatientID tag",
+    "kermany": "from Kermany file names (personN_..., IM-NNNN-...)",
+    "none": "none found, one id per file (its path), so not grouped",
+}
+
+
+def _describe_groups(sources=None, *, group_fn=None, group_column=None):
+    """One DESCR line saying where the patient ids (``groups``) came from."""
+    if group_column is not None:
+        return f"Patient ids (groups): from the column {str(group_column)!r} of the table."
+    if group_fn is not None:
+        if isinstance(group_fn, _PatternPatientId):
+            return f"Patient ids (groups): from the file-name pattern {group_fn!r}."
+        name = getattr(group_fn, "__qualname__", None) or type(group_fn).__name__
+        return f"Patient ids (groups): from group_fn {name}."
+    sources = list(sources or [])
+    if not sources:
+        return "Patient ids (groups): none (no images)."
+    counts = {k: sources.count(k) for k in ("dicom", "kermany", "none") if k in sources}
+    if len(counts) == 1:
+        ((key, _),) = counts.items()
+        return f"Patient ids (groups): {_SOURCE_TEXT[key]}."
+    parts = [f"{n} image(s): {_SOURCE_TEXT[k]}" for k, n in counts.items()]
+    return "Patient ids (groups): " + "; ".join(parts) + "."
 
 
 class _PatternPatientId:

@@ -10,7 +10,7 @@ from sklearn.utils import Bunch
 
 from ._dicom import metadata_frame, read_dicom_headers
 from ._folder import _check_readable, _order_classes, _preview
-from ._patients import patient_id
+from ._patients import _default_groups, _describe_groups
 
 __all__ = ["load_image_table"]
 
@@ -109,8 +109,12 @@ def load_image_table(
         with the resolved path as a str) when ``group_column`` is None, e.g.
         ``patient_id_from_pattern(r"^(\\d+)_")`` for NIH names. None uses
         the ``PatientID`` tag of a DICOM image, and otherwise (or when that
-        tag is empty) :func:`patient_id` (one group per file unless Kermany
-        names). Passing both ``group_column`` and ``group_fn`` is an error.
+        tag is empty) the Kermany patient of the file name (see
+        :func:`patient_id`); a file with neither is its own patient, with
+        its path as written in ``path_column`` as id (never a bare stem,
+        which two folders may share), so grouping is off for it. Passing
+        both ``group_column`` and ``group_fn`` is an error. ``DESCR`` says
+        which rule gave the ids.
     image_dir : str or path-like, default=None
         Folder relative paths are resolved against. None uses the folder of
         the CSV file, or the current directory for a DataFrame.
@@ -261,16 +265,15 @@ def load_image_table(
     headers = read_dicom_headers(filenames)
     if group_column is not None:
         groups = frame[group_column].astype(str).to_numpy(dtype=str)
+        group_line = _describe_groups(group_column=group_column)
     elif group_fn is not None:
         groups = np.asarray([str(group_fn(f)) for f in filenames], dtype=str)
+        group_line = _describe_groups(group_fn=group_fn)
     else:
-        groups = np.asarray(
-            [
-                h["PatientID"] if h and h["PatientID"] else patient_id(f)
-                for f, h in zip(filenames, headers)
-            ],
-            dtype=str,
-        )
+        as_written = [Path(p).as_posix() for p in frame[path_column].astype(str)]
+        groups, sources = _default_groups(filenames, headers, as_written)
+        groups = np.asarray(groups, dtype=str)
+        group_line = _describe_groups(sources)
     metadata = metadata_frame(filenames, headers) if any(h is not None for h in headers) else None
 
     if return_X_y:
@@ -285,7 +288,7 @@ def load_image_table(
         f"Chest X-ray metadata table from {source}"
         + (f" (query: {query})" if query else "")
         + f"\n{len(filenames)} images of {len(np.unique(groups))} patients (groups), "
-        f"{len(target_names)} classes:\n" + "\n".join(lines) + "\n"
+        f"{len(target_names)} classes:\n" + "\n".join(lines) + "\n" + group_line + "\n"
     )
     return Bunch(
         filenames=filenames,

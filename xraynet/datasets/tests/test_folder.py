@@ -95,8 +95,13 @@ def test_normal_name_recognised_and_sorted_diseases(tmp_path):
     data = load_image_folder(tmp_path)
     assert data.target_names.tolist() == ["Healthy", "covid", "tuberculosis"]
     assert data.target.tolist() == [0, 0, 1, 2]
-    # one group per file stem for non-Kermany names
-    assert data.groups.tolist() == ["a", "c", "x", "b"]
+    # non-Kermany names: one group per file, its path inside the folder
+    assert data.groups.tolist() == [
+        "Healthy/a.png",
+        "Healthy/c.png",
+        "covid/x.png",
+        "tuberculosis/b.png",
+    ]
 
 
 @pytest.mark.parametrize("normal", ["No finding", "no_finding", "NEGATIVE", "normal"])

@@ -270,7 +270,14 @@ def test_dicom_tree_groups_by_patient_id_and_has_metadata(tmp_path, real_dicom, 
         "/PNEUMONIA/A/study1/IM2.dcm",
         "/PNEUMONIA/B/study1/IM1",
     ]
-    assert data.groups.tolist() == ["PAT-C", "IM1", "IM-0115", "PAT-A", "PAT-A", "PAT-B"]
+    assert data.groups.tolist() == [
+        "PAT-C",
+        "NORMAL/D/study1/IM1.dcm",  # no PatientID, no Kermany name: its own id, its path
+        "IM-0115",
+        "PAT-A",
+        "PAT-A",
+        "PAT-B",
+    ]
 
     meta = data.metadata
     assert meta["filename"].tolist() == data.filenames.tolist()
@@ -335,3 +342,98 @@ def test_load_image_table_dicom_patient_id_and_metadata(tmp_path, real_dicom):
     assert data.groups.tolist() == ["P1", "P1", "P2"]
     assert data.metadata["ViewPosition"].tolist() == ["AP", "PA", "PA"]
     np.testing.assert_allclose(data.metadata["PatientAge"], [70, 70, 0.25])
+
+
+def test_same_stem_in_two_class_folders_is_two_patients(tmp_path, jpegs):
+    """A file-name fallback id must not merge unrelated images across classes."""
+    import pandas as pd
+    from sklearn.model_selection import GroupKFold
+
+    normal, sick = jpegs
+    _copy(normal[0], tmp_path / "NORMAL" / "img1.jpeg")
+    _copy(sick[0], tmp_path / "PNEUMONIA" / "img1.jpeg")
+    _copy(normal[1], tmp_path / "NORMAL" / "site_a" / "img2.jpeg")
+    _copy(normal[2], tmp_path / "NORMAL" / "site_b" / "img2.jpeg")
+    # Kermany names keep their patient grouping, across sub-folders too
+    _copy(sick[1], tmp_path / "PNEUMONIA" / "person1000_bacteria_2931.jpeg")
+    _copy(sick[2], tmp_path / "PNEUMONIA" / "late" / "person1000_virus_1681.jpeg")
+
+    data = load_image_folder(tmp_path)
+    by_file = dict(zip((f.split(str(tmp_path), 1)[1] for f in data.filenames), data.groups))
+    assert by_file == {
+        "/NORMAL/img1.jpeg": "NORMAL/img1.jpeg",
+        "/NORMAL/site_a/img2.jpeg": "NORMAL/site_a/img2.jpeg",
+        "/NORMAL/site_b/img2.jpeg": "NORMAL/site_b/img2.jpeg",
+        "/PNEUMONIA/img1.jpeg": "PNEUMONIA/img1.jpeg",
+        "/PNEUMONIA/late/person1000_virus_1681.jpeg": "person1000",
+        "/PNEUMONIA/person1000_bacteria_2931.jpeg": "person1000",
+    }
+    for g in np.unique(data.groups):  # no patient spans two classes
+        assert len(set(data.target[data.groups == g])) == 1
+    for train, test in GroupKFold(n_splits=2).split(data.filenames, data.target, data.groups):
+        assert not set(data.groups[train]) & set(data.groups[test])
+    assert "4 image(s): none found, one id per file (its path), so not grouped" in data.DESCR
+    assert "2 image(s): from Kermany file names" in data.DESCR
+
+    # the same for a table listing files of two folders under one name
+    table = pd.DataFrame(
+        {
+            "path": ["NORMAL/img1.jpeg", "PNEUMONIA/img1.jpeg"],
+            "label": ["NORMAL", "PNEUMONIA"],
+        }
+    )
+    from xraynet.datasets import load_image_table
+
+    rows = load_image_table(table, path_column="path", label_column="label", image_dir=tmp_path)
+    assert rows.groups.tolist() == ["NORMAL/img1.jpeg", "PNEUMONIA/img1.jpeg"]
+    assert "Patient ids (groups): none found, one id per file" in rows.DESCR
+
+
+def test_descr_says_where_the_patient_ids_came_from(tmp_path, jpegs, real_dicom):
+    from xraynet.datasets import load_image_table, patient_id_from_pattern
+
+    normal, sick = jpegs
+    for src in normal[:2]:
+        _copy(src, tmp_path / "kermany" / "NORMAL" / src.name)
+    for src in sick[:2]:
+        _copy(src, tmp_path / "kermany" / "PNEUMONIA" / src.name)
+    data = load_image_folder(tmp_path / "kermany")
+    assert "Patient ids (groups): from Kermany file names" in data.DESCR
+
+    _copy(normal[0], tmp_path / "nih" / "NORMAL" / "00000001_000.jpeg")
+    _copy(sick[0], tmp_path / "nih" / "PNEUMONIA" / "00000002_000.jpeg")
+    pattern = patient_id_from_pattern(r"^(\d+)_")
+    data = load_image_folder(tmp_path / "nih", group_fn=pattern)
+    assert "from the file-name pattern patient_id_from_pattern(r'^(\\d+)_'" in data.DESCR
+    data = load_image_folder(tmp_path / "nih")
+    assert "Patient ids (groups): none found, one id per file (its path)" in data.DESCR
+
+    def by_site(filename):
+        return "site"
+
+    data = load_image_folder(tmp_path / "nih", group_fn=by_site)
+    assert "from group_fn " in data.DESCR and "by_site" in data.DESCR
+
+    for cls, pid in (("NORMAL", "PAT-1"), ("PNEUMONIA", "PAT-2")):
+        _dicom(real_dicom, tmp_path / "dicom" / cls / "x.dcm", PatientID=pid)
+    data = load_image_folder(tmp_path / "dicom")
+    assert data.groups.tolist() == ["PAT-1", "PAT-2"]
+    assert "Patient ids (groups): from the DICOM PatientID tag." in data.DESCR
+
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "path": ["NORMAL/00000001_000.jpeg", "PNEUMONIA/00000002_000.jpeg"],
+            "label": ["NORMAL", "PNEUMONIA"],
+            "patient": ["a", "b"],
+        }
+    )
+    table = load_image_table(
+        frame,
+        path_column="path",
+        label_column="label",
+        group_column="patient",
+        image_dir=tmp_path / "nih",
+    )
+    assert "from the column 'patient' of the table" in table.DESCR
