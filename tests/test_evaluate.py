@@ -227,3 +227,20 @@ def test_cli_evaluate_model_taking_arrays(folders, tmp_path, capsys):
     with open(out / "predictions.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 20 and all(r["path"].endswith(".jpeg") for r in rows)
+
+
+def test_cli_evaluate_verbose_option(tmp_path, capsys):
+    # --verbose is what main() hands to the shared quiet TensorFlow import (the fd-level
+    # silencing itself is tested through predict in test_cli.py; a subprocess per case
+    # here would cost ~20 s of TensorFlow start-up each)
+    from xraynet.cli import build_parser, main
+
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    assert "--verbose" in capsys.readouterr().out
+    argv = ["evaluate", str(tmp_path / "m.skops"), str(tmp_path), "--out", str(tmp_path / "o")]
+    assert build_parser().parse_args(argv).verbose is False
+    assert build_parser().parse_args([*argv, "--verbose"]).verbose is True
+    assert main([*argv, "--verbose"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"xraynet: error: MODEL {str(tmp_path / 'm.skops')!r} does not exist"

@@ -5,6 +5,7 @@ from pathlib import Path
 from ._common import (
     CLIError,
     _add_trust_pickle,
+    _add_verbose,
     _load_classifier,
     _probability,
     _progress,
@@ -70,6 +71,7 @@ def add_evaluate_parser(sub, fmt):
     )
     _add_trust_pickle(ev)
     ev.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    _add_verbose(ev)
     ev.set_defaults(func=_cmd_evaluate)
     return ev
 
