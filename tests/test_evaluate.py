@@ -244,3 +244,34 @@ def test_cli_evaluate_verbose_option(tmp_path, capsys):
     assert main([*argv, "--verbose"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"xraynet: error: MODEL {str(tmp_path / 'm.skops')!r} does not exist"
+
+
+def _strict_loads(text):
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path):
+    # a disease-only external set: ROC AUC and the intervals are undefined
+    _, model_path, test = folders
+    ext = load_image_folder(test)
+    sick = ext.target == 1
+    m = evaluate_model(
+        load_model(model_path),
+        ext.filenames[sick],
+        ext.target[sick],
+        tmp_path,
+        target_names=NAMES,
+        stress=False,
+        n_bootstraps=20,
+    )
+    assert np.isnan(m["roc_auc"])  # the Python result keeps NaN ...
+    text = (tmp_path / "metrics.json").read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    saved = _strict_loads(text)  # ... the file says null, which every JSON reader takes
+    assert saved["roc_auc"] is None and saved["ci95"]["roc_auc"] == [None, None]
+    assert saved["at_0.5"]["roc_auc"] is None
+    assert saved["sensitivity"] == pytest.approx(m["sensitivity"])
+    assert saved["provenance"]["data"]["counts"] == {"PNEUMONIA": 10}

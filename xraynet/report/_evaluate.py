@@ -1,15 +1,15 @@
 """``evaluate_model``: external validation of a fitted model, written as a results folder."""
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from xraynet.utils import class_name, decision_threshold, is_path_input
 
+from ._json import to_strict_json
 from ._model_card import write_model_card
-from ._provenance import _plain, provenance_record
+from ._provenance import provenance_record
 
 __all__ = ["evaluate_model"]
 
@@ -26,13 +26,6 @@ def _decode_once(model, X):
     X = steps[0][1].transform(np.asarray(X, dtype=object))
     rest = steps[1:]
     return (rest[0][1] if len(rest) == 1 else Pipeline(rest)), X
-
-
-def _json_default(value):
-    value = _plain(value)
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value if not isinstance(value, (np.generic, np.ndarray)) else str(value)
 
 
 def evaluate_model(
@@ -56,7 +49,8 @@ def evaluate_model(
     decision threshold and at 0.5, with 95 % bootstrap intervals.
 
     Files written to ``out_dir``: ``metrics.json`` (metrics, intervals and
-    the provenance record), ``predictions.csv`` (one row per image: path or
+    the provenance record; strict JSON, an undefined value is ``null``, see
+    :func:`to_strict_json`), ``predictions.csv`` (one row per image: path or
     index, true label, P(disease), predicted label), ``report.html`` with
     its figures (see :func:`write_report`), ``model_card.md`` (see
     :func:`write_model_card`), with ``stress=True`` ``test_stress.csv``
@@ -198,9 +192,7 @@ def evaluate_model(
     metrics = {**result, "n_images": int(len(y)), "target_names": names, "provenance": record}
     if stress_df is not None:
         metrics["stress_summary"] = stress_summary(stress_df)
-    (out / "metrics.json").write_text(
-        json.dumps(_plain(metrics), indent=2, default=_json_default) + "\n", encoding="utf-8"
-    )
+    (out / "metrics.json").write_text(to_strict_json(metrics) + "\n", encoding="utf-8")
     write_report(
         out,
         estimator=inner,

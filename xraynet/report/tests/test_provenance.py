@@ -1,6 +1,8 @@
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 import sklearn
 
 from xraynet.report import provenance_record
@@ -41,3 +43,33 @@ def test_provenance_record_grouping_off():
     assert rec["patient_grouping"] is False and rec["n_patients"] is None
     assert rec["data"]["counts"] == {"a": 1, "b": 1}
     assert rec["command"] is None
+
+
+def test_to_strict_json_writes_null_for_non_finite_floats(tmp_path):
+    from xraynet.report import to_strict_json
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    obj = {
+        "auc": float("nan"),
+        "ci": (np.float64("nan"), np.float32(0.5)),
+        "inf": [float("inf"), -np.inf, np.array([1.0, np.nan])],
+        "n": np.int64(3),
+        "ok": np.bool_(True),
+        "where": Path("a") / "b.png",
+        1: None,
+    }
+    text = to_strict_json(obj)
+    assert json.loads(text, parse_constant=refuse) == {
+        "auc": None,
+        "ci": [None, 0.5],
+        "inf": [None, None, [1.0, None]],
+        "n": 3,
+        "ok": True,
+        "where": str(Path("a") / "b.png"),
+        "1": None,
+    }
+    assert "\n" not in to_strict_json(obj, indent=None)
+    with pytest.raises(ValueError, match="not JSON: NaN"):  # what json.dumps alone gives
+        json.loads(json.dumps({"auc": float("nan")}), parse_constant=refuse)
