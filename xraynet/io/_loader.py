@@ -391,7 +391,13 @@ class ImageLoader(TransformerMixin, BaseEstimator):
                 )
             else:
                 img, factor = load_image(paths[i], channels, max_pixels, None, self.max_bytes)
-                label = read_mask(masks[i], img.shape[:2], image_path=paths[i])
+                label = read_mask(
+                    masks[i],
+                    img.shape[:2],
+                    image_path=paths[i],
+                    max_pixels=max_pixels,
+                    max_bytes=self.max_bytes,
+                )
                 img = apply_mask(img, label, self.mask_mode, float(self.mask_margin))
             out[i] = _resize(img, height, width, self.keep_aspect, factor, self.intensity)
 

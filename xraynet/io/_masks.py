@@ -12,7 +12,16 @@ import cv2
 import numpy as np
 
 from ._errors import ImageLoadError
-from ._readers import _read_file
+from ._readers import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    _check_pixels,
+    _pil_size,
+    _read_file,
+    _sniff,
+    check_max_bytes,
+    check_max_pixels,
+)
 
 __all__ = ["read_mask", "MASK_BACKGROUND", "MASK_LUNG", "MASK_IGNORE"]
 
@@ -21,6 +30,10 @@ IGNORE_NAMES = frozenset({"ignore", "__ignore__"})
 MASK_MODES = ("crop", "zero")
 # a mask whose aspect ratio differs from the image's by more than this is refused
 ASPECT_TOLERANCE = 0.02
+# polygon points farther outside the image than this many times its larger side are
+# refused: they are a wrong image size or wrong units, and past 2**31 they would
+# wrap around when rasterised (int32)
+FAR_OUTSIDE = 4
 
 
 def check_mask_mode(mask_mode, mask_margin):
@@ -88,7 +101,41 @@ def _pick_coco_image(doc, path, image_path):
     raise ImageLoadError(path, f"mask JSON holds {len(images)} images and none is named {name!r}")
 
 
-def _read_polygons(data, path, image_shape, image_path):
+def _declared_size(entry, path):
+    """(height, width) a COCO / Darwin image entry declares, checked; None if absent."""
+    h, w = entry.get("height"), entry.get("width")
+    if not h or not w:  # absent, null or 0 (some exports): the image's size is used
+        return None
+    size = []
+    for v in (h, w):
+        if isinstance(v, float) and v.is_integer() and v < 2**31:
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v < 2**31:
+            raise ImageLoadError(
+                path,
+                f"mask JSON declares the image size {h!r:.20} x {w!r:.20} (height x "
+                "width); expected two positive integers",
+            )
+        size.append(v)
+    return size[0], size[1]
+
+
+def _check_points(rings, size, path, where):
+    """Refuse polygon points far outside the ``size`` (height, width) image."""
+    h, w = size
+    limit = FAR_OUTSIDE * max(h, w)
+    for ring in rings:
+        far = np.abs(ring).max(axis=1) > limit
+        if far.any():
+            x, y = ring[np.flatnonzero(far)[0]]
+            raise ImageLoadError(
+                path,
+                f"mask JSON: polygon in {where} has a point ({x:g}, {y:g}) far outside "
+                f"the {w}x{h} image (wrong image size or coordinates not in pixels?)",
+            )
+
+
+def _read_polygons(data, path, image_shape, image_path, max_pixels=DEFAULT_MAX_PIXELS):
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -104,12 +151,13 @@ def _read_polygons(data, path, image_shape, image_path):
     if entry is None and isinstance(doc.get("item"), dict):  # Darwin 2.0
         slots = doc["item"].get("slots") or [{}]
         entry = slots[0]
-    if entry is not None and entry.get("height") and entry.get("width"):
-        size = (int(entry["height"]), int(entry["width"]))
+    if entry is not None:
+        size = _declared_size(entry, path)
     if size is None:
         if image_shape is None:
             raise ImageLoadError(path, "mask JSON gives no image size and none was passed")
-        size = tuple(image_shape[:2])
+        size = tuple(int(s) for s in image_shape[:2])
+    _check_pixels(path, size[0], size[1], max_pixels)  # before allocating the label image
     categories = {
         c.get("id"): str(c.get("name", ""))
         for c in doc.get("categories", [])
@@ -127,6 +175,7 @@ def _read_polygons(data, path, image_shape, image_path):
         rings = _paths_of(ann, path, f"annotation {k}")
         if not rings:
             continue
+        _check_points(rings, size, path, f"annotation {k}")
         target = ignore if str(name).strip().lower() in IGNORE_NAMES else lung
         layer = np.zeros(size, np.uint8)  # rings of one annotation: even-odd (holes)
         cv2.fillPoly(layer, [np.round(r).astype(np.int32) for r in rings], 1)
@@ -137,7 +186,14 @@ def _read_polygons(data, path, image_shape, image_path):
 
 
 # ----------------------------------------------------------------- reading
-def read_mask(path, image_shape=None, *, image_path=None):
+def read_mask(
+    path,
+    image_shape=None,
+    *,
+    image_path=None,
+    max_pixels=DEFAULT_MAX_PIXELS,
+    max_bytes=DEFAULT_MAX_BYTES,
+):
     """Read a lung mask as a label image.
 
     Parameters
@@ -158,6 +214,12 @@ def read_mask(path, image_shape=None, *, image_path=None):
     image_path : str or None, default=None
         For a COCO file covering several images: the image whose annotations
         are wanted (matched on the file name).
+    max_pixels : int or None, default=100_000_000
+        Refuse a mask image whose header, or a JSON file whose declared image
+        size, announces more pixels than this, before anything is decoded or
+        allocated (as :func:`read_image` does). None disables the check.
+    max_bytes : int or None, default=536_870_912 (512 MiB)
+        Refuse mask files larger than this many bytes. None disables.
 
     Returns
     -------
@@ -168,7 +230,10 @@ def read_mask(path, image_shape=None, *, image_path=None):
     ------
     ImageLoadError
         Missing, unreadable or malformed mask; a size whose aspect ratio
-        differs from the image's; a mask without any lung pixel.
+        differs from the image's; a mask without any lung pixel; a mask above
+        ``max_pixels`` or ``max_bytes``; a JSON image size that is not two
+        positive integers, or a polygon point far (more than 4 times the
+        image's larger side) outside the image.
 
     Examples
     --------
@@ -183,10 +248,15 @@ def read_mask(path, image_shape=None, *, image_path=None):
         raise TypeError(
             f"mask path must be a str or path-like; got {type(path).__name__} {path!r}."
         )
-    data = _read_file(path)
+    max_pixels, max_bytes = check_max_pixels(max_pixels), check_max_bytes(max_bytes)
+    data = _read_file(path, max_bytes)
     if os.fspath(path).lower().endswith(".json") or data.lstrip()[:1] == b"{":
-        label = _read_polygons(data, path, image_shape, image_path)
+        label = _read_polygons(data, path, image_shape, image_path, max_pixels)
     else:
+        _, h, w, _ = _sniff(data, path)
+        if max_pixels is not None and not (h and w):
+            h, w = _pil_size(data)
+        _check_pixels(path, h, w, max_pixels)
         try:
             img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         except cv2.error as exc:

@@ -341,6 +341,8 @@ def _read_file(path, max_bytes=DEFAULT_MAX_BYTES):
         raise ImageLoadError(path, "file not found") from exc
     except OSError as exc:
         raise ImageLoadError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a NUL byte in the path (os.stat refuses it)
+        raise ImageLoadError(path, f"invalid file name ({exc})") from exc
     if max_bytes is not None and len(data) > max_bytes:  # grew while being read
         raise ImageLoadError(path, f"file is larger than max_bytes={max_bytes:,} bytes")
     if not data:

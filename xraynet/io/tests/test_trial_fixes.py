@@ -1,0 +1,119 @@
+"""What the second bad-input trial (benchmarks/bad_input_trial.py) found in xraynet.io.
+
+A path with a NUL byte, lung-mask JSON files declaring absurd image sizes or
+polygon points, and mask images whose header announces a decompression bomb:
+each is refused with an ImageLoadError naming the file, before anything large
+is allocated. Every file is real, written in tmp_path.
+"""
+
+import json
+import struct
+import time
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+
+from xraynet.io import ImageLoader, ImageLoadError, read_image, read_mask
+
+
+def _png_claiming(path, width, height):
+    """A 100-byte PNG whose IHDR announces width x height."""
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def _coco(path, image=None, points=((4, 4), (30, 4), (30, 30), (4, 30))):
+    doc = {
+        "images": [image] if image is not None else [],
+        "annotations": [{"segmentation": [np.asarray(points, float).ravel().tolist()]}],
+    }
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_nul_byte_in_path_names_the_file(tmp_path):
+    bad = str(tmp_path / "a\x00b.png")
+    with pytest.raises(ImageLoadError, match=r"a\\x00b\.png.*invalid file name") as info:
+        read_image(bad)
+    assert info.value.path == bad
+    with pytest.raises(ImageLoadError, match="invalid file name"):
+        ImageLoader(size=8).transform([bad])
+
+
+@pytest.mark.parametrize("height", [-5, "abc", 1e300, 2**40, True])
+def test_mask_json_with_an_impossible_image_size(tmp_path, height):
+    path = _coco(tmp_path / "m.json", {"height": height, "width": 40})
+    with pytest.raises(ImageLoadError, match=r"m\.json.*expected two positive integers"):
+        read_mask(path, image_shape=(40, 40))
+
+
+def test_mask_json_size_absent_or_zero_falls_back_to_the_image(tmp_path):
+    for image in (None, {"height": 0, "width": 0}, {"height": 40}):
+        path = _coco(tmp_path / "m.json", image)
+        assert read_mask(path, image_shape=(40, 40)).shape == (40, 40)
+    path = _coco(tmp_path / "m.json", {"height": 40.0, "width": 40})  # integral float: fine
+    assert read_mask(path).shape == (40, 40)
+
+
+def test_mask_json_declaring_a_huge_image_is_refused_before_allocating(tmp_path):
+    path = _coco(tmp_path / "m.json", {"height": 1_000_000, "width": 1_000_000})
+    start = time.perf_counter()
+    with pytest.raises(ImageLoadError, match=r"1000000x1000000 pixels.*max_pixels=100000000"):
+        read_mask(path)  # used to raise MemoryError (931 GiB), naming no file
+    assert time.perf_counter() - start < 1.0
+    small = _coco(tmp_path / "s.json", {"height": 40, "width": 40})
+    with pytest.raises(ImageLoadError, match="max_pixels=1000"):
+        read_mask(small, max_pixels=1000)
+    assert read_mask(small, max_pixels=None).shape == (40, 40)
+
+
+def test_mask_polygon_point_far_outside_the_image(tmp_path):
+    # 1e12 wrapped around in int32 and gave a wrong 9-pixel mask without a word
+    path = _coco(tmp_path / "m.json", {"height": 40, "width": 40}, [(1e12, 1), (1e12, 30), (5, 30)])
+    with pytest.raises(ImageLoadError, match=r"m\.json.*\(1e\+12, 1\) far outside the 40x40"):
+        read_mask(path)
+    # a few pixels outside, as annotation tools do, is fine (clipped by the raster)
+    near = _coco(tmp_path / "n.json", {"height": 40, "width": 40}, [(-3, -3), (45, -3), (45, 45)])
+    assert read_mask(near).sum() > 0
+
+
+def test_mask_image_bomb_refused_from_its_header(tmp_path):
+    bomb = _png_claiming(tmp_path / "bomb_mask.png", 20_000, 20_000)
+    start = time.perf_counter()
+    with pytest.raises(ImageLoadError, match=r"bomb_mask\.png.*20000x20000 pixels"):
+        read_mask(bomb)
+    assert time.perf_counter() - start < 1.0  # OpenCV would allocate 400 MB first
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.full((40, 40), 128, np.uint8))
+    mask = tmp_path / "mask.png"
+    m = np.zeros((80, 80), np.uint8)  # twice the image's size: resized to it
+    m[10:70, 10:70] = 255
+    cv2.imwrite(str(mask), m)
+    # ImageLoader applies its own limits to the masks too
+    with pytest.raises(ImageLoadError, match=r"mask\.png.*80x80 pixels.*max_pixels=2000"):
+        ImageLoader(size=8, mask_mode="crop", max_pixels=2000).transform([[image, mask]])
+    loader = ImageLoader(size=8, mask_mode="crop", max_pixels=6400)
+    assert loader.transform([[image, mask]]).shape == (1, 8, 8, 1)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_read_mask_bad_limits(tmp_path, bad):
+    path = _coco(tmp_path / "m.json", {"height": 40, "width": 40})
+    with pytest.raises(ValueError, match="max_pixels"):
+        read_mask(path, max_pixels=bad)
+    with pytest.raises(ValueError, match="max_bytes"):
+        read_mask(path, max_bytes=bad)
