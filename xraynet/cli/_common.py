@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 PROG = "xraynet"
 
@@ -183,3 +184,140 @@ def _load_classifier(path, *, trusted):
     if not hasattr(model, "predict_proba"):
         raise CLIError(f"MODEL {str(path)!r} holds a {type(model).__name__}, not a classifier")
     return model
+
+
+# Library argument names -> the options of ``compare``/``evaluate`` that set them.
+_TABLE_OPTIONS = (
+    (
+        "check path_column and image_dir",
+        "check --path-column (relative paths are read from the CSV's folder)",
+    ),
+    ("normal_class=<the normal class>", "--normal NAME"),
+    ("path_column=", "--path-column "),
+    ("label_column=", "--label-column "),
+    ("group_column=", "--patient-column "),
+    ("normal_class=", "--normal "),
+    ("path_column", "--path-column"),
+    ("label_column", "--label-column"),
+    ("group_column", "--patient-column"),
+    ("normal_class", "--normal NAME"),
+)
+
+
+def _table_message(exc):
+    """A library error about a labels table, in one line, with CLI option names."""
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    for lib, opt in _TABLE_OPTIONS:
+        msg = msg.replace(lib, opt)
+    return msg
+
+
+def _shown(paths, n=5):
+    """The first ``n`` of ``paths``, comma-separated, with how many more."""
+    paths = [str(p) for p in paths]
+    more = f" and {len(paths) - n} more" if len(paths) > n else ""
+    return ", ".join(paths[:n]) + more
+
+
+def _load_table(
+    path,
+    what,
+    *,
+    path_column="path",
+    label_column="label",
+    patient_column=None,
+    group_fn=None,
+    normal=None,
+    skip_unreadable=False,
+):
+    """A labels CSV read with :func:`xraynet.datasets.load_image_table`, or a CLIError.
+
+    Relative paths resolve against the CSV's folder. With ``skip_unreadable``
+    every image is decoded and the rows whose file is missing or unreadable
+    are left out; without it nothing is decoded and a missing file is a user
+    error (nothing is ever dropped silently).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    what : str
+        How the user named it (``--labels``, ``--test``, ``TEST_DIR_OR_CSV``),
+        the start of every error message.
+    path_column, label_column : str, default="path", "label"
+        Columns of the image paths and of the labels.
+    patient_column : str, default=None
+        Column of patient ids; None derives them from each file (``group_fn``,
+        else the DICOM ``PatientID`` tag, else Kermany-style names).
+    group_fn : callable, default=None
+        ``group_fn(filename) -> str`` (e.g. from ``--patient-pattern``).
+    normal : str, default=None
+        The label of the normal class (target 0); None recognises it by name.
+    skip_unreadable : bool, default=False
+        Decode every image and leave out missing or unreadable ones.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        The Bunch of :func:`~xraynet.datasets.load_image_table` plus
+        ``skipped``: the files of the rows left out, as resolved paths.
+
+    Raises
+    ------
+    CLIError
+        For an unreadable CSV, a missing column, an empty cell, a missing
+        image file (without ``skip_unreadable``), no recognisable normal
+        class, or a ``normal`` that is no row's label.
+    """
+    import warnings
+
+    import pandas as pd
+
+    from xraynet.datasets import load_image_table
+
+    path = Path(path)
+    where = f"{what} {str(path)!r}"
+    if not path.is_file():
+        raise CLIError(f"{where} is not a file")
+    try:  # read once: the rows left out are listed from this frame
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as exc:  # EmptyDataError, ParserError, UnicodeDecodeError
+        raise CLIError(f"{where} cannot be read as CSV: {' '.join(str(exc).split())}") from None
+    if frame.empty:
+        raise CLIError(f"{where} has no rows (a header line, then one row per image)")
+    with warnings.catch_warnings():
+        # dropped rows are listed by the caller (or are an error) instead
+        warnings.filterwarnings("ignore", r"(Dropped|Skipped) \d+ ", UserWarning)
+        warnings.filterwarnings("ignore", r"No row has the normal class", UserWarning)
+        try:
+            data = load_image_table(
+                frame,
+                path_column=path_column,
+                label_column=label_column,
+                group_column=patient_column,
+                group_fn=group_fn,
+                image_dir=path.parent,
+                normal_class=normal,
+                check_files=skip_unreadable,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CLIError(f"{where}: {_table_message(exc)}") from None
+    kept = set(data.frame.index)
+    skipped = [
+        p if os.path.isabs(p) else str(path.parent / p)
+        for i, p in zip(frame.index, frame[path_column].astype(str))
+        if i not in kept
+    ]
+    if skipped and not skip_unreadable:
+        raise CLIError(
+            f"{where}: {len(skipped)} row(s) of --path-column {path_column!r} name a file "
+            f"that does not exist: {_shown(skipped)} (relative paths are read from the "
+            "CSV's folder; --skip-unreadable leaves such rows out)"
+        )
+    if normal is not None and not (data.target == 0).any():
+        raise CLIError(
+            f"{where}: --normal {normal!r} is not a label of --label-column "
+            f"{label_column!r}; its labels are {', '.join(map(str, data.target_names[1:]))}"
+        )
+    data.skipped = skipped
+    return data

@@ -13,6 +13,7 @@ from ._common import (
     _add_verbose,
     _int,
     _json,
+    _load_table,
     _positive_int,
     _progress,
     _seed,
@@ -28,11 +29,15 @@ models (--models, default: all):
 {models}
 
 what it does:
-  1. loads the data (a folder is decoded once, to --size pixels, grayscale;
-     the normal class is the sub-folder so named, or --normal NAME);
+  1. loads the data: a folder of class sub-folders, or a labels CSV
+     (--labels: one row per image, --path-column and --label-column; relative
+     paths are read from the CSV's folder); images are decoded once, to
+     --size pixels, grayscale; the normal class is the sub-folder or label so
+     named, or --normal NAME;
   2. cross-validates every model on the same stratified folds (grouped by
-     patient for folders whose file names carry patient ids, e.g. Kermany's
-     personN_..., IM-NNNN-...; the progress line and metrics.json's
+     patient: --patient-column of the CSV, else --patient-pattern, else the
+     DICOM PatientID tag or Kermany-style names (personN_..., IM-NNNN-...);
+     the progress line and metrics.json's
      'grouping' say when grouping is off), scores every held-out fold clean and under
      simulated acquisition shifts, and ranks by the balanced accuracy under
      shift; a failing model is reported in the 'error' column and the others
@@ -55,6 +60,7 @@ examples:
   xraynet compare --dataset pneumoniamnist --quick           # smoke test, 1-2 min
   xraynet compare chest_xray/train --test chest_xray/test --models hog_svm,seed_cnn
   xraynet compare my_folder --cv 5 --size 128 --epochs 20 --n-jobs 2
+  xraynet compare --labels labels.csv --label-column finding --patient-column patient
 """
 
 
@@ -76,7 +82,29 @@ def add_compare_parser(sub, fmt):
         nargs="?",
         metavar="DATA_DIR",
         help="folder with one sub-folder of images per class "
-        "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/)",
+        "(e.g. chest_xray/train with NORMAL/ and PNEUMONIA/); or give --labels",
+    )
+    cmp.add_argument(
+        "--labels",
+        metavar="CSV",
+        help="instead of DATA_DIR: a CSV table with one row per image, its path "
+        "(absolute, or relative to the CSV's folder) and its label",
+    )
+    cmp.add_argument(
+        "--path-column",
+        metavar="COL",
+        help="column of the image paths in --labels and a CSV --test (default: path)",
+    )
+    cmp.add_argument(
+        "--label-column",
+        metavar="COL",
+        help="column of the labels in --labels and a CSV --test (default: label)",
+    )
+    cmp.add_argument(
+        "--patient-column",
+        metavar="COL",
+        help="column of patient ids in --labels, for patient-grouped folds and "
+        "the patient hold-out (default: from the file names, as for DATA_DIR)",
     )
     cmp.add_argument(
         "--dataset",
@@ -85,7 +113,10 @@ def add_compare_parser(sub, fmt):
         "cross-validation, its test split for evaluation)",
     )
     cmp.add_argument(
-        "--test", metavar="DIR", help="class-folder tree of test images (same classes as DATA_DIR)"
+        "--test",
+        metavar="DIR_OR_CSV",
+        help="test images: a class-folder tree or a labels CSV (same classes as "
+        "the training data; default: 20%% of the patients held out)",
     )
     cmp.add_argument(
         "--models",
@@ -136,7 +167,7 @@ def add_compare_parser(sub, fmt):
     cmp.add_argument(
         "--normal",
         metavar="NAME",
-        help="the class sub-folder of normal images (target 0), for class "
+        help="the class sub-folder or label of normal images (target 0), for class "
         "names xraynet does not recognise as normal (default: the one "
         "named normal, healthy, negative, control(s) or no finding)",
     )
@@ -193,16 +224,23 @@ def _subsample(n_max, y, random_state, *arrays):
     return (y[idx], *[a[idx] if a is not None else None for a in arrays])
 
 
+def _group_fn(pattern):
+    """``--patient-pattern`` as a ``group_fn`` (None without a pattern)."""
+    from xraynet.datasets import patient_id_from_pattern
+
+    if pattern is None:
+        return None
+    try:
+        return patient_id_from_pattern(pattern)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"--patient-pattern {pattern!r}: {exc}") from None
+
+
 def _load_folder(path, what, normal=None, pattern=None, skip_unreadable=False):
     """The folder's Bunch; ``skipped`` lists the unreadable files left out."""
-    from xraynet.datasets import load_image_folder, patient_id_from_pattern
+    from xraynet.datasets import load_image_folder
 
-    group_fn = None
-    if pattern is not None:
-        try:
-            group_fn = patient_id_from_pattern(pattern)
-        except (TypeError, ValueError) as exc:
-            raise CLIError(f"--patient-pattern {pattern!r}: {exc}") from None
+    group_fn = _group_fn(pattern)
     try:
         data = load_image_folder(path, normal_class=normal, group_fn=group_fn)
         skipped = []
@@ -234,6 +272,44 @@ def _load_folder(path, what, normal=None, pattern=None, skip_unreadable=False):
     return data
 
 
+def _load_csv(path, what, args, patient_column=None):
+    """A labels CSV's Bunch (``skipped`` as for a folder), with at least two classes."""
+    import numpy as np
+
+    try:
+        data = _load_table(
+            path,
+            what,
+            path_column=args.path_column or "path",
+            label_column=args.label_column or "label",
+            patient_column=patient_column,
+            group_fn=_group_fn(args.patient_pattern),
+            normal=args.normal,
+            skip_unreadable=args.skip_unreadable,
+        )
+    except CLIError as exc:
+        msg = str(exc)
+        if args.patient_pattern is not None and "does not match" in msg:
+            msg = msg.replace("group_fn=<a function of the file name>", "--patient-column")
+            raise CLIError(f"--patient-pattern: {msg}") from None
+        raise
+    present = np.unique(data.target)
+    if len(present) < 2:
+        raise CLIError(
+            f"{what} {str(path)!r} has only one class (label "
+            f"{str(data.target_names[present[0]])!r} in --label-column "
+            f"{args.label_column or 'label'!r}); need at least two"
+        )
+    return data
+
+
+def _load_source(path, what, args, patient_column=None):
+    """A folder of class sub-folders or (any file) a labels CSV."""
+    if Path(path).is_dir():
+        return _load_folder(path, what, args.normal, args.patient_pattern, args.skip_unreadable)
+    return _load_csv(path, what, args, patient_column)
+
+
 def _load_data(args):
     """Return dict X, y, X_test, y_test, groups, target_names, loader, size, source."""
     import numpy as np
@@ -262,25 +338,35 @@ def _load_data(args):
     from xraynet.io import ImageLoader
 
     size = args.size or 64
-    data = _load_folder(
-        args.data_dir, "DATA_DIR", args.normal, args.patient_pattern, args.skip_unreadable
-    )
+    if args.labels:
+        what, source = "--labels", args.labels
+        data = _load_csv(args.labels, what, args, args.patient_column)
+    else:
+        what, source = "DATA_DIR", args.data_dir
+        data = _load_folder(
+            args.data_dir, what, args.normal, args.patient_pattern, args.skip_unreadable
+        )
     X, y, groups = data.filenames, data.target, data.groups
     skipped = list(data.skipped)
     grouping = f"by patient ({len(np.unique(groups))} patients)"
     if not args.groups:
         groups, grouping = None, "off: --no-groups"
     elif len(np.unique(groups)) == len(groups):  # one id per file: no patient ids
-        groups, grouping = None, "off: file names carry no patient ids"
+        groups, grouping = (
+            None,
+            (
+                f"off: --patient-column {args.patient_column!r} gives every image its own patient"
+                if args.patient_column
+                else "off: file names carry no patient ids"
+            ),
+        )
     if args.quick:
         y, X, groups = _subsample(120, y, args.random_state, X, groups)
     if args.test:
-        test = _load_folder(
-            args.test, "--test", args.normal, args.patient_pattern, args.skip_unreadable
-        )
+        test = _load_source(args.test, "--test", args)
         if list(test.target_names) != list(data.target_names):
             raise CLIError(
-                f"--test classes {list(test.target_names)} differ from DATA_DIR "
+                f"--test classes {list(test.target_names)} differ from {what} "
                 f"classes {list(data.target_names)}"
             )
         Xt, yt = test.filenames, test.target
@@ -295,7 +381,7 @@ def _load_data(args):
                 X, y, groups, test_size=0.2, random_state=args.random_state
             )
         except ValueError as exc:
-            raise CLIError(f"DATA_DIR {args.data_dir!r}: {exc}") from None
+            raise CLIError(f"{what} {source!r}: {exc}") from None
     for name, labels in (("training", y), ("test", yt)):
         if len(np.unique(labels)) < 2:
             raise CLIError(f"the {name} split holds only one class; add images of every class")
@@ -312,7 +398,7 @@ def _load_data(args):
         skipped=skipped,
         loader=_loader(ImageLoader, size, args.max_pixels),
         target_names=list(data.target_names),
-        source=str(args.data_dir),
+        source=str(source),
     )
 
 
@@ -374,29 +460,57 @@ def _save_winner(model, out_dir):
 
 def _check_args(args):
     """Cheap argument checks, before anything heavy is imported."""
-    if args.dataset and (args.data_dir or args.test):
-        raise CLIError("give either DATA_DIR (with --test) or --dataset, not both")
+    given = [
+        name
+        for name, value in (
+            ("DATA_DIR", args.data_dir),
+            ("--labels", args.labels),
+            ("--dataset", args.dataset),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise CLIError(
+            f"give one of DATA_DIR, --labels CSV or --dataset, not {' and '.join(given)}"
+        )
+    if args.dataset and args.test:
+        raise CLIError("--test applies to DATA_DIR or --labels; --dataset has its own test split")
+    if args.patient_column and not args.labels:
+        raise CLIError("--patient-column names a column of --labels CSV; DATA_DIR has no columns")
+    if args.patient_column and args.patient_pattern:
+        raise CLIError(
+            "give --patient-column (patient ids in the CSV) or --patient-pattern "
+            "(patient ids from file names), not both"
+        )
+    tables = [p for p in (args.labels, args.test) if p and not Path(p).is_dir()]
+    for option in ("--path-column", "--label-column"):
+        if getattr(args, option[2:].replace("-", "_")) and not tables:
+            raise CLIError(f"{option} names a column of --labels or of a CSV --test")
     if args.dataset and (args.patient_pattern or args.skip_unreadable):
         raise CLIError(
-            "--patient-pattern and --skip-unreadable apply to DATA_DIR; "
+            "--patient-pattern and --skip-unreadable apply to DATA_DIR or --labels; "
             "PneumoniaMNIST has no files or patient ids"
         )
     if args.dataset and args.normal:
         raise CLIError(
-            "--normal names a class sub-folder of DATA_DIR; "
+            "--normal names a class of DATA_DIR or --labels; "
             "PneumoniaMNIST's classes are fixed (normal, pneumonia)"
         )
-    if not args.dataset and not args.data_dir:
+    if not given:
         raise CLIError(
-            "give a DATA_DIR (a folder of class sub-folders) or --dataset pneumoniamnist"
+            "give a DATA_DIR (a folder of class sub-folders), --labels CSV (a table of "
+            "paths and labels) or --dataset pneumoniamnist"
         )
     for what, path in (
         ("DATA_DIR", args.data_dir),
-        ("--test", args.test),
         ("--data-home", args.data_home),
     ):
         if path is not None and not Path(path).is_dir():
             raise CLIError(f"{what} {path!r} is not a folder")
+    if args.labels is not None and not Path(args.labels).is_file():
+        raise CLIError(f"--labels {args.labels!r} is not a file (a CSV table)")
+    if args.test is not None and not Path(args.test).exists():
+        raise CLIError(f"--test {args.test!r} does not exist (a folder or a CSV table)")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise CLIError(f"--out {args.out!r} exists and is not a folder")
     if args.cv < 2:
