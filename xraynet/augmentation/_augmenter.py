@@ -68,6 +68,16 @@ def _check_range(value, name, *, allow_none, lower_open):
     return float(lo), float(hi)
 
 
+def _freeze(value):
+    """A comparable snapshot of a parameter value: its type, and list-likes as tuples."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return kind, _freeze(value.tolist())
+    if kind is tuple or kind is list:
+        return kind, tuple(map(_freeze, value))
+    return kind, value
+
+
 class Augmenter(TransformerMixin, BaseEstimator):
     """Random affine and intensity augmentation of chest X-ray batches.
 
@@ -173,7 +183,8 @@ class Augmenter(TransformerMixin, BaseEstimator):
     """
 
     # Types and ranges; the (lo, hi) pairs and the integer cval are checked by hand
-    # in _check_params. augment() validates too: it is used without fit.
+    # in _check_params. augment() validates too (it is used without fit), but only
+    # when the parameter values differ from the last validated ones (_params).
     _parameter_constraints = {
         "rotation_range": [NonBoolInterval(Real, 0, 180, closed="both")],
         "zoom_range": [NonBoolInterval(Real, 0, 1, closed="left"), "array-like"],
@@ -233,7 +244,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         -------
         self : Augmenter
         """
-        self._check_params()
+        self._params(validated=True)
         check_image_array(X, name="X")
         return self
 
@@ -249,8 +260,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         -------
         X : ndarray of shape (n_samples, height, width, channels), dtype uint8
         """
-        self._validate_params()
-        self._check_params()
+        self._params()
         return check_image_array(X, name="X")
 
     def fit_transform(self, X, y=None):
@@ -279,7 +289,10 @@ class Augmenter(TransformerMixin, BaseEstimator):
         """Augment a batch: a fresh random transform for every image.
 
         This is the per-batch method the Keras estimators call. It needs no
-        fitting, never modifies ``X``, holds no state and is thread-safe.
+        fitting, never modifies ``X`` and is thread-safe. The parameters are
+        validated at the first call and again whenever they change (through
+        ``set_params`` or assignment); calls with unchanged parameters reuse
+        the validated values.
 
         Parameters
         ----------
@@ -306,8 +319,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         >>> Augmenter().augment(X, np.random.default_rng(0)).shape
         (2, 32, 32, 1)
         """
-        self._validate_params()
-        params = self._check_params()
+        params = self._params()
         X = np.ascontiguousarray(check_image_array(X, name="X"))
         if isinstance(rng, np.random.RandomState):
             rng = check_random_state_int(rng)
@@ -318,7 +330,8 @@ class Augmenter(TransformerMixin, BaseEstimator):
         luts = lookup_tables(draws, X, params)
         out = np.empty_like(X)
         kernel_args = (matrices, kinds, luts, params)
-        n_threads = min(params.n_threads, n)
+        # effective_n_jobs reads joblib's parallel_config context: not cached
+        n_threads = min(int(effective_n_jobs(self.n_jobs)), n)
         if n_threads <= 1:
             augment_chunk(X, out, range(n), *kernel_args)
         else:
@@ -338,7 +351,41 @@ class Augmenter(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["uint8"]
         return tags
 
+    def __getstate__(self):
+        # the validated-parameter cache is rebuilt on demand, never saved
+        state = super().__getstate__()
+        state.pop("_validated", None)
+        return state
+
     # -------------------------------------------------------------- helpers
+    def _params_key(self):
+        """The current parameter values, with list-likes frozen into tuples.
+
+        Freezing makes an in-place change of a list (``aug.zoom_range[0] =
+        ...``) a different key, and the types are part of the key (``True``
+        and ``1`` are equal but only one is a valid ``horizontal_flip``), so
+        such changes are validated again.
+        """
+        return tuple(_freeze(getattr(self, name)) for name in self._parameter_constraints)
+
+    def _params(self, validated=False):
+        """The validated :class:`Params`, cached against the parameter values.
+
+        The constraints and the hand-written checks run only when the
+        parameters differ from the last validated ones (about 70 us saved per
+        batch). ``validated=True``: ``_fit_context`` has just checked the
+        constraints.
+        """
+        key = self._params_key()
+        cached = self.__dict__.get("_validated")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not validated:
+            self._validate_params()
+        params = self._check_params()
+        self._validated = (key, params)
+        return params
+
     def _check_params(self):
         """Check what ``_parameter_constraints`` cannot (pairs, integer cval); convert."""
         zoom = self.zoom_range
@@ -366,6 +413,5 @@ class Augmenter(TransformerMixin, BaseEstimator):
             contrast=contrast,
             border=BORDERS[self.fill_mode],
             cval=int(cval),
-            n_threads=int(effective_n_jobs(self.n_jobs)),
             gamma=gamma,
         )

@@ -38,7 +38,6 @@ class Params:
     contrast: tuple
     border: int
     cval: int
-    n_threads: int
     gamma: tuple = None
 
 

@@ -384,3 +384,31 @@ def test_bad_images_raise():
         Augmenter().fit(np.zeros((2, 8, 8, 2), dtype=np.uint8))
     with pytest.raises(ValueError, match="file paths"):
         Augmenter().augment(np.array(["a.png", "b.png"]), 0)
+
+
+def test_parameters_changed_after_a_call_are_validated_again():
+    X = np.zeros((2, 16, 16, 1), dtype=np.uint8)
+    aug = Augmenter(brightness_range=[0.9, 1.1])
+    aug.augment(X, 0)  # valid: the validated values are reused by later calls
+    aug.set_params(rotation_range=-5)
+    with pytest.raises(ValueError, match="rotation_range"):
+        aug.augment(X, 0)
+    aug.set_params(rotation_range=5)
+    aug.augment(X, 0)
+    aug.brightness_range[0] = 0.0  # an in-place change of a list parameter
+    with pytest.raises(ValueError, match="brightness_range"):
+        aug.augment(X, 0)
+    aug.brightness_range = [0.9, 1.1]
+    aug.horizontal_flip = 1  # equal to True, but not a bool
+    with pytest.raises(ValueError, match="horizontal_flip"):
+        aug.augment(X, 0)
+
+
+def test_validated_parameters_are_not_saved():
+    X = np.zeros((2, 16, 16, 1), dtype=np.uint8)
+    aug = Augmenter(rotation_range=3).fit(X)
+    restored = pickle.loads(pickle.dumps(aug))
+    assert "_validated" not in vars(restored)
+    restored.set_params(rotation_range=500)
+    with pytest.raises(ValueError, match="rotation_range"):
+        restored.augment(X, 0)
