@@ -25,7 +25,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from xraynet import Augmenter, CNNClassifier, ImageLoader
+from xraynet import Augmenter, CNNClassifier, ImageLoader, ResNetClassifier, TransferClassifier
 from xraynet.classical import HOGTransformer, ImageFlattener
 from xraynet.model_selection import ProbabilityEnsemble
 
@@ -216,6 +216,8 @@ def test_sklearn_compatible(estimator, check):
         ImageLoader(),
         ProbabilityEnsemble(_members()),
         CNNClassifier(epochs=1),
+        ResNetClassifier(epochs=1),
+        TransferClassifier(epochs=1),
     ],
     ids=lambda est: type(est).__name__,
 )

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import keras
 from keras import layers
 
+from ..utils._validation import NonBoolInterval
 from ._backbones import HEAD_NAME, SCRATCH_BN_MOMENTUM
 from ._base import BaseImageClassifier
 
@@ -208,6 +209,14 @@ class ResNetClassifier(BaseImageClassifier):
     #: Below 8 px the last stage would see a single padded pixel.
     _min_input_size = 8
 
+    _parameter_constraints = {
+        **BaseImageClassifier._parameter_constraints,
+        "width": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "depth": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "blocks": [NonBoolInterval(Integral, 1, None, closed="left")],
+        "dropout": [NonBoolInterval(Real, 0, 1, closed="left")],
+    }
+
     def __init__(
         self,
         width=16,
@@ -241,15 +250,6 @@ class ResNetClassifier(BaseImageClassifier):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_params(self):
-        super()._check_params()
-        for name in ("width", "depth", "blocks"):
-            value = getattr(self, name)
-            if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
 
     def _build_network(self, input_shape, n_outputs):
         """The residual network (uncompiled) for ``input_shape`` and ``n_outputs``."""

@@ -1,10 +1,13 @@
 """Transfer learning over ``keras.applications`` backbones."""
 
+import os
 from numbers import Integral, Real
 
 import keras
 from keras import layers
+from sklearn.utils._param_validation import RealNotInt, StrOptions
 
+from ..utils._validation import NonBoolInterval
 from ._backbones import BACKBONES, backbone_spec, build_transfer
 from ._base import BaseImageClassifier
 
@@ -163,6 +166,24 @@ default="mobilenetv2"
     #: Images are resized in the graph; below 8 px there is nothing to enlarge.
     _min_input_size = 8
 
+    # backbone: a str here, the known names (case-insensitive) in _check_params;
+    # input_size pairs are checked where the network is built.
+    _parameter_constraints = {
+        **BaseImageClassifier._parameter_constraints,
+        "backbone": [str],
+        "weights": [None, str, os.PathLike],
+        "trainable": [
+            StrOptions({"all", "head"}),
+            NonBoolInterval(Integral, 0, None, closed="left"),
+            NonBoolInterval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "input_size": [None, NonBoolInterval(Integral, 1, None, closed="left"), "array-like"],
+        "dropout": [NonBoolInterval(Real, 0, 1, closed="left")],
+        "head_epochs": [None, NonBoolInterval(Integral, 1, None, closed="left")],
+        "fine_tune_learning_rate": [None, NonBoolInterval(Real, 0, None, closed="neither")],
+        "backbone_kwargs": [None, dict],
+    }
+
     def __init__(
         self,
         backbone="mobilenetv2",
@@ -207,39 +228,13 @@ default="mobilenetv2"
 
     # -- validation -------------------------------------------------------
     def _check_params(self):
+        """What the constraints cannot say: a known backbone, trainable vs weights."""
         super()._check_params()
-        backbone_spec(self.backbone)
-        t = self.trainable
-        ok = (
-            t in ("all", "head")
-            if isinstance(t, str)
-            else (isinstance(t, Integral) and not isinstance(t, bool) and t >= 0)
-            or (isinstance(t, Real) and not isinstance(t, bool) and 0 < t <= 1)
-        )
-        if not ok:
+        backbone_spec(self.backbone)  # case-insensitive; the message lists the choices
+        if self.weights is None and self.trainable != "all":
             raise ValueError(
-                "trainable must be 'all', 'head', a fraction in (0, 1] or a number of "
-                f"top backbone layers (int >= 0); got {t!r}."
-            )
-        if self.weights is None and t != "all":
-            raise ValueError(
-                f"trainable={t!r} needs pretrained weights; with weights=None the whole "
-                "network is trained from scratch (use trainable='all')."
-            )
-        if self.head_epochs is not None and (
-            not isinstance(self.head_epochs, Integral) or self.head_epochs < 1
-        ):
-            raise ValueError(
-                f"head_epochs must be None or a positive int, got {self.head_epochs!r}."
-            )
-        ftlr = self.fine_tune_learning_rate
-        if ftlr is not None and (not isinstance(ftlr, Real) or not ftlr > 0):
-            raise ValueError(f"fine_tune_learning_rate must be None or > 0, got {ftlr!r}.")
-        if not isinstance(self.dropout, Real) or not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if self.backbone_kwargs is not None and not isinstance(self.backbone_kwargs, dict):
-            raise ValueError(
-                f"backbone_kwargs must be None or a dict, got {self.backbone_kwargs!r}."
+                f"trainable={self.trainable!r} needs pretrained weights; with weights=None "
+                "the whole network is trained from scratch (use trainable='all')."
             )
 
     # -- phases -----------------------------------------------------------
