@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ._common import (
@@ -74,8 +75,8 @@ def add_compare_parser(sub, fmt):
         formatter_class=fmt,
         epilog=_COMPARE_EPILOG.format(models=models),
         help="cross-validate the model zoo, refit the winner, evaluate it on a test split",
-        description="Cross-validate the model zoo on a class-folder tree or on "
-        "PneumoniaMNIST, refit the best model and evaluate it on a test split.",
+        description="Cross-validate the model zoo on a class-folder tree, a labels "
+        "CSV or PneumoniaMNIST, refit the best model and evaluate it on a test split.",
     )
     cmp.add_argument(
         "data_dir",
@@ -147,8 +148,9 @@ def add_compare_parser(sub, fmt):
         "--groups",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="patient-grouped CV for folders when file names give patient "
-        "ids, so no patient is in two folds (default: on)",
+        help="patient-grouped CV when patient ids are known (--patient-column, "
+        "--patient-pattern, the DICOM PatientID tag or Kermany-style file "
+        "names), so no patient is in two folds (default: on)",
     )
     cmp.add_argument(
         "--patient-pattern",
@@ -242,28 +244,23 @@ def _load_folder(path, what, normal=None, pattern=None, skip_unreadable=False):
 
     group_fn = _group_fn(pattern)
     try:
-        data = load_image_folder(path, normal_class=normal, group_fn=group_fn)
-        skipped = []
-        if skip_unreadable:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # listed below instead
-                readable = load_image_folder(
-                    path, normal_class=normal, group_fn=group_fn, check_files=True
-                )
-            kept = set(readable.filenames)
-            skipped = [str(f) for f in data.filenames if f not in kept]
-            data = readable
+        with warnings.catch_warnings():
+            # one pass: the files left out are the Bunch's skipped_files, listed by the caller
+            warnings.filterwarnings("ignore", r"Skipped \d+ unreadable", UserWarning)
+            data = load_image_folder(
+                path, normal_class=normal, group_fn=group_fn, check_files=skip_unreadable
+            )
     except ValueError as exc:
         msg = " ".join(str(exc).split())
         if pattern is not None and "does not match" in msg:
             raise CLIError(f"--patient-pattern: {msg}") from None
+        if "No readable image left" in msg:  # --skip-unreadable left a class empty
+            raise CLIError(f"{what} {path!r}: {msg}") from None
         if "normal_class" not in msg:
             raise
         msg = msg.replace("normal_class=", "--normal ").replace("normal_class", "--normal NAME")
         raise CLIError(f"{what} {path!r}: {msg}") from None
-    data.skipped = skipped
+    data.skipped = list(data.skipped_files)
     if len(data.target_names) < 2:
         raise CLIError(
             f"{what} {path!r} has only one class sub-folder "
