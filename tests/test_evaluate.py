@@ -80,6 +80,12 @@ def test_evaluate_model_writes_the_results_folder(folders, tmp_path):
     assert {r["true"] for r in rows} == set(NAMES)
     card = (out / "model_card.md").read_text(encoding="utf-8")
     assert "not a medical device" in card and f"{m['roc_auc']:.3f}" in card
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="provenance">') :]
+    for text in ("pytest", "20 (NORMAL: 10, PNEUMONIA: 10)", "0.400", "stored with the model"):
+        assert text in section, text
+    assert "Patient grouping</td><td>not applicable" in section
+    assert '<section id="citations">' not in html  # a folder not recognised as Kermany's
 
 
 def test_evaluate_model_threshold_and_no_stress(folders, tmp_path):
@@ -253,7 +259,7 @@ def _strict_loads(text):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path):
+def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path, kermany_dir):
     # a disease-only external set: ROC AUC and the intervals are undefined
     _, model_path, test = folders
     ext = load_image_folder(test)
@@ -266,6 +272,7 @@ def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path
         target_names=NAMES,
         stress=False,
         n_bootstraps=20,
+        provenance={"data_source": str(kermany_dir)},  # where the copied films come from
     )
     assert np.isnan(m["roc_auc"])  # the Python result keeps NaN ...
     text = (tmp_path / "metrics.json").read_text(encoding="utf-8")
@@ -275,3 +282,6 @@ def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path
     assert saved["at_0.5"]["roc_auc"] is None
     assert saved["sensitivity"] == pytest.approx(m["sensitivity"])
     assert saved["provenance"]["data"]["counts"] == {"PNEUMONIA": 10}
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Kermany DS, Goldbaum M" in html[html.index('<section id="citations">') :]
+    assert "every test image is PNEUMONIA" in html  # no ROC curve, said so

@@ -205,6 +205,7 @@ def evaluate_model(
         title="xraynet external validation",
         n_bootstraps=n_bootstraps,
         random_state=random_state,
+        provenance=record,
     )
     write_model_card(out, record, result, subgroups=sub)
     return metrics

@@ -28,6 +28,7 @@ figure { margin: 16px 0; }
 figure img { max-width: 100%; border: 1px solid #d0d7de; }
 figcaption { color: #59636e; font-size: 14px; margin-top: 4px; }
 nav a { margin-right: 14px; }
+table.record td { text-align: left; }
 """
 
 
@@ -79,9 +80,9 @@ def fmt_number(value, digits=3):
     return str(value)
 
 
-def table_html(header, rows, best_row=None):
-    """A plain HTML table; ``rows`` are lists of already formatted strings."""
-    out = ["<table><thead><tr>"]
+def table_html(header, rows, best_row=None, cls=None):
+    """A plain HTML table; ``rows`` are lists of already formatted strings (escaped here)."""
+    out = [f'<table class="{esc(cls)}"><thead><tr>' if cls else "<table><thead><tr>"]
     out += [f"<th>{esc(h)}</th>" for h in header]
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(rows):

@@ -21,6 +21,7 @@ from ._html import (
     page,
     table_html,
 )
+from ._sections import citations_section, provenance_section
 
 __all__ = ["write_report"]
 
@@ -166,6 +167,7 @@ def write_report(
     n_bootstraps=1000,
     n_gradcam=4,
     random_state=0,
+    provenance=None,
 ):
     """Write a self-contained ``report.html`` about a model comparison and its winner.
 
@@ -174,8 +176,13 @@ def write_report(
     metrics with bootstrap confidence intervals; ROC curve; confusion matrix;
     training curves (Keras estimators, also as the last step of a
     Pipeline); most confident correct / incorrect predictions; Grad-CAM
-    (Keras estimators). Sections that do not apply say so ("not available
-    for this model").
+    (Keras estimators); provenance (how the result was produced: command,
+    versions, seed, data and counts per class, patient grouping, models,
+    selection rule, threshold and its rule); for a run on the Kermany
+    films or PneumoniaMNIST, the data sets' citations (Kermany et al. 2018;
+    MedMNIST v2, Yang et al. 2023). Sections that do not apply say so ("not
+    available for this model"). Every text taken from the data is
+    HTML-escaped.
 
     Parameters
     ----------
@@ -201,6 +208,7 @@ def write_report(
         Precomputed ``predict_proba(X_test)`` (or disease probabilities);
         used instead of calling the estimator.
     title : str, default="xraynet report"
+        Title of the page.
     threshold : float or None, default=None
         Decision threshold on the disease probability for the metrics,
         confusion matrix and ROC marker; None takes the model's own
@@ -213,6 +221,13 @@ def write_report(
     n_gradcam : int, default=4
         Incorrect and correct test images (each) shown with Grad-CAM.
     random_state : int, default=0
+        Seed of the bootstrap resamples.
+    provenance : dict or None, default=None
+        A provenance record (:func:`provenance_record`, as written into
+        ``metrics.json``), shown in the section "Provenance"; its data
+        source (or a ``"dataset"`` entry) naming Kermany's data or
+        PneumoniaMNIST adds the section "Data-set citations". None: the
+        section says no record was given.
 
     Returns
     -------
@@ -362,7 +377,15 @@ def write_report(
                 f"ROC curve; the dot marks the operating point at threshold {threshold:g}.",
             )
 
-        sections.append(("roc", "ROC curve", _safe("ROC curve", roc_section)))
+        if len(np.unique(y_bin)) < 2:
+            only = positive if y_bin.any() else negative
+            body = not_available(
+                f"ROC curve: not available; every test image is {only}, and a ROC "
+                "curve needs both normal and disease images."
+            )
+        else:
+            body = _safe("ROC curve", roc_section)
+        sections.append(("roc", "ROC curve", body))
 
         def cm_section():
             if pos is not None:
@@ -494,6 +517,29 @@ def write_report(
                 "robustness",
                 "Robustness to acquisition shift",
                 _safe("Robustness", lambda: _stress_section(out_dir, stress_results)),
+            )
+        )
+
+    if provenance is not None:
+        sections.append(
+            (
+                "provenance",
+                "Provenance",
+                _safe("Provenance", lambda: provenance_section(provenance)),
+            )
+        )
+        cites = _safe("Data-set citations", lambda: citations_section(provenance))
+        if cites:
+            sections.append(("citations", "Data-set citations", cites))
+    else:
+        sections.append(
+            (
+                "provenance",
+                "Provenance",
+                not_available(
+                    "No provenance record was given (write_report(..., "
+                    "provenance=provenance_record(...)))."
+                ),
             )
         )
 

@@ -8,11 +8,13 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import sklearn  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 
 from xraynet.report import write_report  # noqa: E402
+from xraynet.report._html import esc  # noqa: E402
 
 NAMES = ["NORMAL", "PNEUMONIA"]
 
@@ -129,3 +131,64 @@ def test_report_multiclass_scores(tmp_path):
     assert "any disease versus normal" in html
     assert "(60 any disease, 30 normal)" in html
     assert len(_images_in(html)) == 2
+
+
+def test_report_shows_provenance_and_data_set_citations(tmp_path, pneumoniamnist_small):
+    from xraynet.report import provenance_record
+    from xraynet.report._model_card import _KERMANY, _MEDMNIST
+
+    Xtr, ytr, Xte, yte = pneumoniamnist_small
+    flat = FunctionTransformer(lambda X: X.reshape(len(X), -1) / 255.0)
+    pipe = make_pipeline(flat, LogisticRegression(C=0.01, max_iter=500)).fit(Xtr, ytr)
+    record = provenance_record(
+        command=["xraynet", "compare", "--dataset", "pneumoniamnist", "--note", "<b>x&y</b>"],
+        random_state=7,
+        data_source="pneumoniamnist",
+        y=ytr,
+        target_names=NAMES,
+        groups=False,
+        models=["logreg", "hog_svm"],
+        selection_rule="shifted_balanced_accuracy",
+        threshold=0.37,
+        threshold_rule="out-of-fold Youden J",
+        extra={"cv": 3, "site": "<script>alert(1)</script>"},
+    )
+    path = write_report(
+        tmp_path,
+        estimator=pipe,
+        X_test=Xte,
+        y_test=yte,
+        target_names=NAMES,
+        n_bootstraps=50,
+        provenance=record,
+    )
+    html = path.read_text(encoding="utf-8")
+    section = html[html.index('<section id="provenance">') :]
+    for text in (
+        "xraynet compare --dataset pneumoniamnist --note &lt;b&gt;x&amp;y&lt;/b&gt;",
+        "Random seed</td><td>7<",
+        "200 (NORMAL: 100, PNEUMONIA: 100)",
+        "Patient grouping</td><td>off",
+        "logreg, hog_svm",
+        "shifted_balanced_accuracy",
+        "0.370",
+        "out-of-fold Youden J",
+        f"scikit-learn {sklearn.__version__}",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "not a medical device",
+    ):
+        assert text in section, text
+    assert "<script>" not in html and "<b>x" not in html
+    assert '<a href="#citations">' in html
+    citations = html[html.index('<section id="citations">') :]
+    for cite in (_KERMANY, _MEDMNIST):  # the model card's own wording
+        assert esc(cite) in citations
+    assert "doi:10.1016/j.cell.2018.02.010" in citations
+
+    # another hospital's folder: provenance, no public data-set citation
+    record = provenance_record(data_source="/data/hospital_b/test", groups=np.arange(10))
+    html = write_report(tmp_path / "b", provenance=record).read_text(encoding="utf-8")
+    assert "Patient grouping</td><td>on (10 patients)" in html
+    assert '<section id="citations">' not in html and "doi:10.1016" not in html
+    html = write_report(tmp_path / "c").read_text(encoding="utf-8")
+    assert "No provenance record was given" in html
