@@ -67,7 +67,7 @@ def site(kermany_dir, tmp_path_factory):
     return root
 
 
-def test_labels_user_errors_name_the_option(site, tmp_path, capsys):
+def test_labels_argument_errors_name_the_option(site, tmp_path, capsys):
     train = str(site / "train.csv")
     cols = ["--path-column", "file", "--label-column", "finding"]
     out = ["--out", str(tmp_path / "r")]
@@ -78,6 +78,34 @@ def test_labels_user_errors_name_the_option(site, tmp_path, capsys):
     assert_user_error(rc, err, "--labels and --dataset")
     rc, _, err = run(["compare", "--labels", str(site / "nope.csv"), *out], capsys)
     assert_user_error(rc, err, "--labels", "nope.csv", "is not a file")
+    # options that need a table
+    rc, _, err = run(["compare", str(site), "--patient-column", "pid", *out], capsys)
+    assert_user_error(rc, err, "--patient-column", "--labels")
+    rc, _, err = run(["compare", str(site), "--label-column", "finding", *out], capsys)
+    assert_user_error(rc, err, "--label-column", "--labels")
+    rc, _, err = run(
+        [
+            "compare",
+            "--labels",
+            train,
+            *cols,
+            "--patient-column",
+            "pid",
+            "--patient-pattern",
+            "(x)",
+        ],
+        capsys,
+    )
+    assert_user_error(rc, err, "--patient-column", "--patient-pattern", "not both")
+    rc, _, err = run(["compare", "--labels", train, *cols, "--test", str(site / "no.csv")], capsys)
+    assert_user_error(rc, err, "--test", "does not exist")
+    assert not (tmp_path / "r").exists()
+
+
+def test_labels_table_errors_name_the_option(site, tmp_path, capsys):
+    train = str(site / "train.csv")
+    cols = ["--path-column", "file", "--label-column", "finding"]
+    out = ["--out", str(tmp_path / "r")]
     # the default column names are not this table's: the error lists the columns
     rc, _, err = run(["compare", "--labels", train, *out], capsys)
     assert_user_error(rc, err, "--labels", "--path-column 'path'", "'file', 'finding', 'pid'")
@@ -102,27 +130,10 @@ def test_labels_user_errors_name_the_option(site, tmp_path, capsys):
     pd.concat([table, extra]).to_csv(missing, index=False)
     rc, _, err = run(["compare", "--labels", str(missing), *cols, "--normal", "clear"], capsys)
     assert_user_error(rc, err, "--labels", "1 row(s)", "gone.jpeg", "--skip-unreadable")
-    # options that need a table
-    rc, _, err = run(["compare", str(site), "--patient-column", "pid", *out], capsys)
-    assert_user_error(rc, err, "--patient-column", "--labels")
-    rc, _, err = run(["compare", str(site), "--label-column", "finding", *out], capsys)
-    assert_user_error(rc, err, "--label-column", "--labels")
-    rc, _, err = run(
-        [
-            "compare",
-            "--labels",
-            train,
-            *cols,
-            "--patient-column",
-            "pid",
-            "--patient-pattern",
-            "(x)",
-        ],
-        capsys,
-    )
-    assert_user_error(rc, err, "--patient-column", "--patient-pattern", "not both")
-    rc, _, err = run(["compare", "--labels", train, *cols, "--test", str(site / "no.csv")], capsys)
-    assert_user_error(rc, err, "--test", "does not exist")
+    # a CSV --test is checked the same way
+    args = ["compare", "--labels", train, *cols, "--normal", "clear", "--test", str(one)]
+    rc, _, err = run([*args, *out], capsys)
+    assert_user_error(rc, err, "--test", "only one class")
     assert not (tmp_path / "r").exists()
 
 
