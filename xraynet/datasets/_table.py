@@ -151,7 +151,10 @@ def load_image_table(
         :func:`load_image_folder`, plus ``frame``: the rows kept (original
         index), aligned with ``filenames``, and ``metadata``: the DICOM
         header columns of :func:`load_image_folder` when any image is DICOM
-        (else None).
+        (else None), and ``skipped_files``: the paths of the existing image
+        files left out as unreadable by ``check_files=True`` (list of str,
+        empty when none; rows whose file is missing are warned about, not
+        listed).
     (filenames, target) : tuple
         When ``return_X_y=True``.
 
@@ -237,10 +240,12 @@ def load_image_table(
             UserWarning,
             stacklevel=2,
         )
+    exists = found
     if check_files and found.any():
         readable = np.zeros_like(found)
         readable[found] = _check_readable(filenames[found], what="image file(s) of the table")
         found = readable
+    unreadable = filenames[exists & ~found].tolist()
     if not found.any():
         raise ValueError(
             f"None of the {len(filenames)} image file(s) of the table could be used "
@@ -298,5 +303,6 @@ def load_image_table(
         groups=groups,
         frame=frame,
         metadata=metadata,
+        skipped_files=unreadable,
         DESCR=descr,
     )

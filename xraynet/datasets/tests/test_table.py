@@ -127,6 +127,16 @@ def test_check_files_reports_unreadable(images):
             query="View == 'PA'",
         )
     assert len(data.filenames) == 6 and "broken.jpeg" not in data.frame["Image Index"].tolist()
+    assert data.skipped_files == [str(images / "broken.jpeg")]
+    table.loc[len(table)] = ["IM-9999-0001.jpeg", "No Finding", "PA", "n9"]  # missing: warned
+    with pytest.warns(UserWarning, match="Dropped 1 row"):
+        clean = load_image_table(
+            table[table["Image Index"] != "broken.jpeg"],
+            path_column="Image Index",
+            label_column="Finding",
+            image_dir=images,
+        )
+    assert clean.skipped_files == []
 
 
 @pytest.mark.parametrize(
