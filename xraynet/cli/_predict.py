@@ -29,8 +29,9 @@ files and folders skipped); --from-file reads paths, one per line. Images are
 classified 64 at a time; an image that cannot be read is reported by name on
 stderr, the others are still classified, and the exit status is then 1.
 Output: a header, then one line per image: path, P(disease) (1 - P(normal)
-for several disease classes) and the predicted class at the model's stored
-decision threshold (--threshold to override). Pickle/joblib model files are
+for several disease classes) and the predicted class: at the model's stored
+decision threshold (--threshold to override) for a two-class model, the most
+probable class for a model of more classes (--threshold is refused there). Pickle/joblib model files are
 refused unless --trust-pickle: unpickling runs any code the file contains.
 
 examples:
@@ -83,8 +84,8 @@ def add_predict_parser(sub, fmt):
         "--threshold",
         type=_probability,
         metavar="T",
-        help="decision threshold on P(disease) (default: the model's own, "
-        "chosen by compare; 0.5 for other models)",
+        help="decision threshold on P(disease) of a two-class model (default: "
+        "the model's own, chosen by compare; 0.5 for other models)",
     )
     pred.add_argument(
         "--format",
@@ -109,11 +110,16 @@ def _class_names(args, model):
     sidecar = Path(args.model).with_name("metrics.json")
     if sidecar.is_file():
         try:
-            names = json.loads(sidecar.read_text()).get("target_names")
-        except ValueError:
-            names = None
-        if names and len(names) == len(classes):
-            return [str(n) for n in names]
+            doc = json.loads(sidecar.read_text())
+        except (OSError, ValueError, RecursionError):
+            doc = None  # not compare's metrics.json: the labels will do
+        names = doc.get("target_names") if isinstance(doc, dict) else None
+        if (
+            isinstance(names, list)
+            and len(names) == len(classes)
+            and all(isinstance(n, str) for n in names)
+        ):
+            return names
     return classes
 
 
@@ -126,7 +132,14 @@ def _cmd_predict(args):
     images = _image_paths(args)
     model = _load_classifier(args.model, trusted=args.trust_pickle)
     names = _class_names(args, model)
+    if len(names) > 2 and args.threshold is not None:
+        raise CLIError(
+            f"--threshold applies to two-class models; MODEL {str(args.model)!r} has "
+            f"{len(names)} classes ({', '.join(names)}) and predicts the most probable one"
+        )
     threshold = args.threshold if args.threshold is not None else decision_threshold(model)
+    if len(names) > 2:
+        threshold = None  # argmax: no threshold is used
     loader = None
     if not _takes_paths(model):
         from xraynet.utils import fitted_input_shape
@@ -186,7 +199,10 @@ def _write_rows(args, rows, threshold):
         return
     import csv
 
-    print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
+    if threshold is None:
+        print("# predicted: the most probable class", file=sys.stderr)
+    else:
+        print(f"# threshold on p_disease: {threshold:.4f}", file=sys.stderr)
     writer = csv.writer(
         sys.stdout, delimiter="," if args.format == "csv" else "\t", lineterminator="\n"
     )

@@ -1,0 +1,89 @@
+"""What the second bad-input trial (benchmarks/bad_input_trial.py) found in ``xraynet predict``.
+
+On a model of three classes ``--threshold`` was ignored while the header said
+it was used; a ``metrics.json`` next to the model that is not compare's (a
+JSON list, names that are not strings) crashed predict or renamed the classes;
+``python -m xraynet`` did not run. Models and images are real files made in
+tmp_path.
+"""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from xraynet.classical import make_hog_svm
+from xraynet.cli import main
+from xraynet.io import ImageLoader
+from xraynet.models import save_model
+
+
+def run(argv, capsys):
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as exc:
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture(scope="module")
+def three_class(tmp_path_factory):
+    """A HOG + SVM loader pipeline of 3 classes, saved in its own folder; its images."""
+    root = tmp_path_factory.mktemp("three")
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(12):
+        path = root / f"img{i}.png"
+        cv2.imwrite(str(path), rng.integers(0, 256, (32, 32), dtype=np.uint8))
+        paths.append(str(path))
+    model = make_pipeline(
+        ImageLoader(size=32), make_hog_svm(random_state=0, hog_params={"pixels_per_cell": 8})
+    ).fit(np.asarray(paths, dtype=object), np.arange(12) % 3)
+    return save_model(model, root / "model" / "three"), paths
+
+
+def test_threshold_refused_for_more_than_two_classes(three_class, capsys):
+    model, paths = three_class
+    rc, out, err = run(["predict", model, paths[0], "--threshold", "0.99"], capsys)
+    assert rc == 2 and not out
+    assert err.startswith("xraynet: error: --threshold applies to two-class models")
+    assert "has 3 classes (0, 1, 2)" in err and len(err.splitlines()) == 1
+    rc, out, err = run(["predict", model, paths[0]], capsys)
+    assert rc == 0
+    assert "# predicted: the most probable class" in err and "threshold" not in err
+    rc, out, _ = run(["predict", model, paths[0], "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert doc["threshold"] is None and len(doc["predictions"]) == 1
+
+
+@pytest.mark.parametrize(
+    "sidecar",
+    ["[1, 2]", '{"target_names": "abc"}', '{"target_names": [1, 2, 3]}', "{not json", "[" * 5000],
+)
+def test_foreign_metrics_json_next_to_the_model_is_ignored(three_class, capsys, sidecar):
+    model, paths = three_class
+    (model.parent / "metrics.json").write_text(sidecar)
+    rc, out, err = run(["predict", model, paths[0]], capsys)
+    assert rc == 0, err
+    assert out.splitlines()[1].split("\t")[2] in {"0", "1", "2"}  # the labels, not a, b, c
+    (model.parent / "metrics.json").write_text('{"target_names": ["normal", "flu", "covid"]}')
+    rc, out, _ = run(["predict", model, paths[0]], capsys)
+    assert rc == 0 and out.splitlines()[1].split("\t")[2] in {"normal", "flu", "covid"}
+
+
+def test_python_m_xraynet_runs_the_cli(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "xraynet", "predict", "--threshold", "2", "model.skops", "x.png"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "xraynet: error: argument --threshold: expected a number in [0, 1]" in proc.stderr
+    assert "Traceback" not in proc.stderr
