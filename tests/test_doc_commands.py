@@ -6,8 +6,8 @@ wrong sub-command or a value the option refuses is caught without training
 anything. Files named in the commands need not exist to be parsed.
 
 Shell code (fenced ``bash``/``sh``/``console`` blocks of the README,
-``code-block:: bash`` and ``::`` literal blocks of the docs) must parse as
-complete commands. Inline code (```xraynet compare --help```) may mention a
+``code-block:: bash`` and ``::`` literal blocks of the docs, the examples of
+every ``--help``) must parse as complete commands. Inline code (```xraynet compare --help```) may mention a
 command without its required arguments (``xraynet predict --trust-pickle``),
 but every option it names must exist and take the values given.
 """
@@ -154,7 +154,46 @@ def _documented_commands():
     return commands
 
 
-COMMANDS = _documented_commands()
+def _help_examples():
+    """The ``xraynet ...`` example lines of ``xraynet --help`` and every ``COMMAND --help``."""
+    parser = build_parser()
+    parsers = {"xraynet --help": parser}
+    parsers.update(
+        (f"xraynet {name} --help", sub)
+        for name, sub in parser._subparsers._group_actions[0].choices.items()
+    )
+    commands = []
+    for where, p in parsers.items():
+        for line in (p.epilog or "").splitlines():
+            words = _command_words(line.strip()) if line.strip().startswith("xraynet ") else None
+            if words is not None:
+                commands.append(
+                    pytest.param(words, False, id=f"{where}: xraynet {' '.join(words)}")
+                )
+    return commands
+
+
+# Known drift, reported and left to the owner of the command; each entry is a
+# real failure a user meets, kept visible as xfail until its fix lands.
+KNOWN = {
+    "xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg": (
+        "predict's IMAGE (nargs='*') after MODEL is consumed before the options, so "
+        "an IMAGE after --classes/--format is 'unrecognized' (argparse); fix the example "
+        "or the parser in xraynet/cli/_predict.py"
+    ),
+}
+
+
+def _mark_known(params):
+    out = []
+    for p in params:
+        reason = KNOWN.get("xraynet " + " ".join(p.values[0]))
+        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+        out.append(pytest.param(*p.values, id=p.id, marks=marks))
+    return out
+
+
+COMMANDS = _mark_known(_documented_commands() + _help_examples())
 
 
 def _parse(words):
@@ -178,6 +217,7 @@ def test_the_docs_show_commands():
     assert any(i.startswith("README.md:") and " evaluate " in i for i in ids), ids
     assert any(i.startswith("docs/user_guide/your_own_data.rst:") and "--labels" in i for i in ids)
     assert sum(i.startswith("docs/user_guide/your_own_data.rst:") for i in ids) >= 4
+    assert any(i.startswith("xraynet compare --help:") and "--labels" in i for i in ids)
     # and the check catches drift: an option the CLI lost, a value it refuses
     assert "--no-such-option" in _parse(["compare", "x", "--no-such-option"])
     assert "--cv" in _parse(["compare", "x", "--cv", "three"])
