@@ -67,6 +67,16 @@ def site(kermany_dir, tmp_path_factory):
     return root
 
 
+def test_help_shows_the_labels_options(capsys):
+    rc, out, _ = run(["compare", "--help"], capsys)
+    assert rc == 0
+    text = " ".join(out.split())
+    for option in ("--labels CSV", "--path-column COL", "--label-column COL", "--patient-column"):
+        assert option in text
+    assert "relative to the CSV's folder" in text
+    assert "xraynet compare --labels labels.csv" in text  # an example
+
+
 def test_labels_argument_errors_name_the_option(site, tmp_path, capsys):
     train = str(site / "train.csv")
     cols = ["--path-column", "file", "--label-column", "finding"]
