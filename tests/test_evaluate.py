@@ -285,3 +285,29 @@ def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Kermany DS, Goldbaum M" in html[html.index('<section id="citations">') :]
     assert "every test image is PNEUMONIA" in html  # no ROC curve, said so
+
+
+def test_cli_evaluate_records_patients_only_when_names_carry_them(folders, tmp_path, capsys):
+    from xraynet.cli import main
+
+    _, model_path, test = folders
+    files = {cls: sorted((test / cls).glob("*.jpeg"))[:3] for cls in NAMES}
+    plain, kermany = tmp_path / "plain", tmp_path / "kermany"
+    for cls, srcs in files.items():
+        for i, src in enumerate(srcs):  # the same names in both class folders
+            (plain / cls).mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, plain / cls / f"img{i}.jpeg")
+            (kermany / cls).mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, kermany / cls / f"person{len(cls)}{i // 2}_virus_{i}.jpeg")
+    saved = {}
+    for name, folder in (("plain", plain), ("kermany", kermany)):
+        out = tmp_path / f"out_{name}"
+        rc = main(
+            ["evaluate", str(model_path), str(folder), "--out", str(out), "--no-stress", "-q"]
+        )
+        assert rc == 0, capsys.readouterr().err
+        saved[name] = json.loads((out / "metrics.json").read_text())["provenance"]
+    assert saved["plain"]["n_patients"] is None  # img0 of NORMAL is not img0 of PNEUMONIA
+    assert saved["kermany"]["n_patients"] == 4  # person60, person61, person90, person91
+    card = (tmp_path / "out_plain" / "model_card.md").read_text(encoding="utf-8")
+    assert "- Patients: not recorded" in card

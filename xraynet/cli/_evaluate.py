@@ -127,8 +127,9 @@ def _cmd_evaluate(args):
     )
     groups = getattr(data, "groups", None)
     extra = {"model_file": str(args.model)}
-    if groups is not None:
-        extra["n_patients"] = int(len(np.unique(np.asarray(groups).astype(str))))
+    n_ids = 0 if groups is None else len(np.unique(np.asarray(groups).astype(str)))
+    if 0 < n_ids < len(data.target):  # one id per file (as compare reads it): no patient ids
+        extra["n_patients"] = int(n_ids)
     provenance = {
         "command": " ".join(["xraynet"] + list(args.argv)),
         "data_source": str(args.test),
