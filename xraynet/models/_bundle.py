@@ -26,6 +26,7 @@ from ._keras_archive import (
     _decode,
     _encode,
     _import_xraynet_class,
+    _read_json,
     load_keras_estimator,
     save_keras_estimator,
 )
@@ -161,12 +162,14 @@ def _bundle_entries(zf, path):
     """The network entries of a bundle, checked: ``net-0...``, ``net-1...`` in order."""
     names = set(zf.namelist())
     if _MANIFEST in names:
+        manifest = _read_json(zf, _MANIFEST, path)
         try:
-            manifest = json.loads(zf.read(_MANIFEST))
             entries = list(manifest["networks"])
             fmt = manifest.get("format")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: corrupt {_MANIFEST} ({exc}).") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"{path}: corrupt {_MANIFEST} ({type(exc).__name__}: {exc})."
+            ) from None
         if fmt != _BUNDLE_FORMAT:
             raise ValueError(f"{path}: unsupported .xraynet bundle format {fmt!r}.")
     else:  # bundles written before the manifest existed
@@ -200,12 +203,16 @@ def _load_bundle(path, trusted=False):
                     except ValueError as exc:
                         raise ValueError(f"{path} ({entry}): {exc}") from exc
                 else:
+                    spec = _read_json(zf, entry, path)
                     try:
-                        spec = json.loads(zf.read(entry))
                         cls = _import_xraynet_class(spec["class"])
                         nets.append(cls(**_decode(spec["params"])))
-                    except (KeyError, TypeError, UnicodeDecodeError) as exc:
-                        raise ValueError(f"{path}: corrupt {entry} ({exc}).") from None
+                    except (KeyError, TypeError, AttributeError, RecursionError) as exc:
+                        raise ValueError(
+                            f"{path}: corrupt {entry} ({type(exc).__name__}: {exc})."
+                        ) from None
+                    except ValueError as exc:
+                        raise ValueError(f"{path} ({entry}): {exc}") from None
 
     def leaf(obj):
         if isinstance(obj, _NetworkSlot):

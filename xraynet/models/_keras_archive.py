@@ -21,6 +21,24 @@ __all__ = ["save_keras_estimator", "load_keras_estimator"]
 _KERAS_SUFFIX = ".keras"
 _META_NAME = "xraynet_estimator.json"
 _FORMAT = 1
+# a JSON entry of a model file (metadata, manifest, template) larger than this,
+# uncompressed, is refused before it is read: a few KB is usual, and a zip entry
+# can expand a thousandfold (a zip bomb)
+MAX_JSON_BYTES = 64 * 1024**2
+
+
+def _read_json(zf, name, where):
+    """The parsed JSON entry ``name`` of the open zip ``zf`` (KeyError when absent)."""
+    size = zf.getinfo(name).file_size
+    if size > MAX_JSON_BYTES:
+        raise ValueError(
+            f"{where}: {name} is {size:,} bytes uncompressed, above the "
+            f"{MAX_JSON_BYTES:,} an xraynet model file needs (a zip bomb?)."
+        )
+    try:
+        return json.loads(zf.read(name))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{where}: corrupt {name} ({type(exc).__name__}: {exc}).") from None
 
 
 def _class_path(cls):
@@ -159,6 +177,22 @@ def save_keras_estimator(estimator, path):
     return path
 
 
+def _estimator_from_meta(meta, path, base):
+    """The unfitted estimator of ``meta`` with its fitted attributes set (no network)."""
+    cls = _import_xraynet_class(meta.get("class"), base)
+    estimator = cls(**_decode(meta.get("params", {})))
+    for name, value in meta.get("fitted", {}).items():
+        if not (
+            isinstance(name, str)
+            and name.endswith("_")
+            and name.isidentifier()
+            and not name.startswith("_")
+        ):
+            raise ValueError(f"refusing fitted attribute name {name!r}.")
+        setattr(estimator, name, _decode(value))
+    return estimator
+
+
 def load_keras_estimator(path):
     """Read an estimator written by :func:`save_keras_estimator`.
 
@@ -188,7 +222,7 @@ def load_keras_estimator(path):
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read(_META_NAME))
+            meta = _read_json(zf, _META_NAME, path)
     except KeyError:
         raise ValueError(
             f"{path} is a Keras archive without xraynet estimator metadata; load the "
@@ -196,22 +230,17 @@ def load_keras_estimator(path):
         ) from None
     except zipfile.BadZipFile:
         raise ValueError(f"{path} is not a .keras archive (not a zip file).") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: corrupt {_META_NAME} ({exc}).") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
         fmt = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(f"{path}: unsupported xraynet archive format {fmt!r}.")
-    cls = _import_xraynet_class(meta.get("class"), BaseImageClassifier)
-    estimator = cls(**_decode(meta.get("params", {})))
-    for name, value in meta.get("fitted", {}).items():
-        if not (
-            isinstance(name, str)
-            and name.endswith("_")
-            and name.isidentifier()
-            and not name.startswith("_")
-        ):
-            raise ValueError(f"{path}: refusing fitted attribute name {name!r}.")
-        setattr(estimator, name, _decode(value))
+    try:
+        estimator = _estimator_from_meta(meta, path, BaseImageClassifier)
+    except (TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # a params or fitted entry of the wrong shape (a list for a dict, an unknown
+        # parameter name...): the file was not written by save_keras_estimator
+        raise ValueError(f"{path}: corrupt {_META_NAME} ({type(exc).__name__}: {exc}).") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     try:
         estimator.model_ = keras.saving.load_model(path, safe_mode=True, compile=True)
     except Exception as exc:  # truncated weights, unknown layer, a Lambda refused by safe_mode

@@ -34,6 +34,7 @@ or ``.pickle`` path, with a warning) and loaded only with ``trusted=True``:
 unpickling runs whatever code the file holds.
 """
 
+import stat
 import warnings
 import zipfile
 from pathlib import Path
@@ -233,8 +234,10 @@ def load_model(path, *, trusted=False):
         If ``path`` does not exist.
     ValueError
         For a pickle without ``trusted=True``, a file holding refused types,
-        a corrupt file, a suffix that does not match the content, or a file
-        that is no xraynet model; the message says which and what to do.
+        a corrupt file, a suffix that does not match the content, a file
+        that is no xraynet model, or a path that is not a regular file (a
+        FIFO or device is refused without being opened); the message says
+        which and what to do.
     """
     path = Path(path)
     if not path.exists():
@@ -242,6 +245,11 @@ def load_model(path, *, trusted=False):
     if path.is_dir():
         raise ValueError(
             f"{path} is a folder; xraynet models are single files (.keras, .skops or .xraynet)."
+        )
+    if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would wait for a writer
+        raise ValueError(
+            f"{path} is not a regular file (a FIFO, device or socket); xraynet models "
+            "are files (.keras, .skops or .xraynet)."
         )
     kind = _sniff(path)
     suffix = path.suffix

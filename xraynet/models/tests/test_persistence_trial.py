@@ -1,0 +1,122 @@
+"""What the second bad-input trial (benchmarks/bad_input_trial.py) found in load_model.
+
+A FIFO given as the model file made load_model wait forever for a writer;
+tampered metadata (deeply nested, a list where a dict belongs, a zip-bomb
+entry) raised RecursionError / TypeError or was read whole into memory. Each
+is now a ValueError naming the file. Every model file is real, written in
+tmp_path.
+"""
+
+import json
+import os
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+from xraynet.models import CNNClassifier, load_model, save_model
+from xraynet.models._keras_archive import MAX_JSON_BYTES
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (8, 16, 16, 1), dtype=np.uint8)
+    clf = CNNClassifier(epochs=1, validation_fraction=0, random_state=0).fit(X, np.arange(8) % 2)
+    return save_model(clf, tmp_path_factory.mktemp("model") / "cnn")
+
+
+def _with_meta(src, dst, meta_text):
+    """A copy of the .keras archive ``src`` whose xraynet metadata is ``meta_text``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename != "xraynet_estimator.json":
+                zout.writestr(item, zin.read(item))
+        zout.writestr("xraynet_estimator.json", meta_text)
+    return dst
+
+
+def _meta(archive):
+    with zipfile.ZipFile(archive) as z:
+        return json.loads(z.read("xraynet_estimator.json"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+@pytest.mark.parametrize("trusted", [False, True])
+def test_fifo_model_refused_without_blocking(tmp_path, trusted):
+    fifo = tmp_path / "model.keras"
+    os.mkfifo(fifo)
+    box = {}
+
+    def run():
+        try:
+            load_model(fifo, trusted=trusted)
+        except Exception as exc:  # noqa: BLE001 - inspected below
+            box["exc"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        with open(fifo, "wb"):  # let the blocked open return, then fail the test
+            pass
+        pytest.fail("load_model blocked on a FIFO")
+    assert isinstance(box.get("exc"), ValueError)
+    assert "model.keras is not a regular file (a FIFO" in str(box["exc"])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_device_model_refused(tmp_path):
+    link = tmp_path / "model.joblib"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ValueError, match="model.joblib is not a regular file"):
+        load_model(link, trusted=True)
+
+
+def test_deeply_nested_metadata_is_a_value_error(archive, tmp_path):
+    bad = _with_meta(archive, tmp_path / "deep.keras", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"deep\.keras: corrupt xraynet_estimator.json.*Recursion"):
+        load_model(bad)
+
+
+def test_metadata_of_the_wrong_shape_names_the_file(archive, tmp_path):
+    meta = _meta(archive)
+    meta["params"] = [1, 2]  # a list where the parameters dict belongs
+    bad = _with_meta(archive, tmp_path / "list.keras", json.dumps(meta))
+    with pytest.raises(ValueError, match=r"list\.keras: corrupt xraynet_estimator.json.*TypeError"):
+        load_model(bad)
+    meta = _meta(archive)
+    meta["params"]["__dict__"].append(["no_such_parameter", 1])
+    bad = _with_meta(archive, tmp_path / "param.keras", json.dumps(meta))
+    with pytest.raises(ValueError, match=r"param\.keras: corrupt.*no_such_parameter"):
+        load_model(bad)
+    meta = _meta(archive)
+    meta["class"] = "os:system"
+    bad = _with_meta(archive, tmp_path / "foreign.keras", json.dumps(meta))
+    with pytest.raises(ValueError, match=r"foreign\.keras: refusing to load class 'os:system'"):
+        load_model(bad)
+
+
+def test_zip_bomb_metadata_refused_before_reading(archive, tmp_path):
+    text = json.dumps(_meta(archive)) + " " * MAX_JSON_BYTES  # valid JSON, 64 MiB of padding
+    bad = _with_meta(archive, tmp_path / "bomb.keras", text)
+    assert bad.stat().st_size < archive.stat().st_size + 1024**2  # deflate packs it ~1000:1
+    with pytest.raises(ValueError, match=r"bomb\.keras: xraynet_estimator.json is 67,1\d\d,\d\d\d"):
+        load_model(bad)
+    assert load_model(archive).n_classes_ == 2  # the genuine archive still loads
+
+
+def test_bundle_template_with_invalid_json_names_the_entry(tmp_path):
+    from sklearn.ensemble import VotingClassifier
+
+    voting = VotingClassifier([("cnn", CNNClassifier(epochs=1))], voting="soft")
+    path = save_model(voting, tmp_path / "vote")  # an unfitted template: net-0.json
+    bad = tmp_path / "bad.xraynet"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            payload = zin.read(item)
+            zout.writestr(item, b"{not json" if item.filename == "net-0.json" else payload)
+    with pytest.raises(ValueError, match=r"bad\.xraynet: corrupt net-0\.json"):
+        load_model(bad)
+    assert isinstance(load_model(path), VotingClassifier)
