@@ -337,6 +337,8 @@ def _read_file(path, max_bytes=DEFAULT_MAX_BYTES):
                     data += f.read(more) if more else b""
         finally:
             os.close(fd)
+    except ImageLoadError:  # not a regular file, above max_bytes: already says so
+        raise
     except FileNotFoundError as exc:
         raise ImageLoadError(path, "file not found") from exc
     except OSError as exc:

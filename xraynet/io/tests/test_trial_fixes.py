@@ -54,6 +54,20 @@ def test_nul_byte_in_path_names_the_file(tmp_path):
         ImageLoader(size=8).transform([bad])
 
 
+def test_size_and_kind_refusals_are_not_rewrapped(tmp_path):
+    huge = tmp_path / "huge.png"
+    with open(huge, "wb") as f:  # sparse: no disk space used
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(600 * 1024**2)
+    with pytest.raises(ImageLoadError) as info:
+        read_image(huge)
+    assert info.value.reason.startswith("file is 629,145,600 bytes, above max_bytes")
+    with pytest.raises(ImageLoadError) as info:
+        read_image(tmp_path)
+    assert info.value.reason == "is a directory, not a file"
+    assert str(info.value).count("cannot load image") == 1
+
+
 @pytest.mark.parametrize("height", [-5, "abc", 1e300, 2**40, True])
 def test_mask_json_with_an_impossible_image_size(tmp_path, height):
     path = _coco(tmp_path / "m.json", {"height": height, "width": 40})
