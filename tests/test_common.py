@@ -15,19 +15,21 @@ equivalents are tested beside each estimator (``test_hog.py``,
 run here explicitly: every parameter has a ``_parameter_constraints`` entry and
 a bad value raises ``InvalidParameterError`` in ``fit`` before the data are read.
 
-The Keras estimators get ``check_param_validation`` only (a bad parameter
-fails before any training); the other checks would each train a network,
-which does not fit the time budget of the unit tests.
+The Keras estimators and ``ModelComparison`` get ``check_param_validation``
+only (a bad parameter fails before any training); the other checks would each
+train a network (the comparison a whole cross-validation), which does not fit
+the time budget of the unit tests.
 """
 
 import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from xraynet import Augmenter, CNNClassifier, ImageLoader, ResNetClassifier, TransferClassifier
 from xraynet.classical import HOGTransformer, ImageFlattener
-from xraynet.model_selection import ProbabilityEnsemble
+from xraynet.model_selection import ModelComparison, ProbabilityEnsemble
 
 
 def _tabular_tags(cls):
@@ -218,6 +220,7 @@ def test_sklearn_compatible(estimator, check):
         CNNClassifier(epochs=1),
         ResNetClassifier(epochs=1),
         TransferClassifier(epochs=1),
+        ModelComparison({"dummy": DummyClassifier()}, verbose=0),
     ],
     ids=lambda est: type(est).__name__,
 )

@@ -1,6 +1,9 @@
-"""ModelComparison: cross-validate candidates clean and under acquisition shift, keep the winner."""
+"""ModelComparison: cross-validate candidates clean and under acquisition shift, keep the winner.
 
-import inspect
+The per-fold work lives in ``_fold.py``, the stress-test scoring in
+``_stress_scoring.py`` and the threshold choice in ``_threshold.py``.
+"""
+
 import sys
 import time
 import warnings
@@ -9,128 +12,36 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from xraynet.metrics import clinical_scores
 from xraynet.utils import is_path_input
+from xraynet.utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 
 from ._ensemble import ProbabilityEnsemble
+from ._fold import fit_and_score_fold, takes_groups
 from ._setup import resolve_cv, resolve_models
+from ._stress_scoring import (
+    STRESS_COLUMNS,
+    check_stress_params,
+    pooled_shifted_scores,
+    stress_columns,
+)
+from ._threshold import THRESHOLD_RULES, choose_threshold
+from ._threshold import youden_threshold as _youden_threshold  # noqa: F401 - benchmarks use it
 
 __all__ = ["ModelComparison"]
 
 #: Metrics computed on every held-out fold, in leaderboard order.
 CLEAN_METRICS = ("roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy")
-#: Leaderboard columns from the stress test of every held-out fold.
-STRESS_COLUMNS = (
-    "shifted_roc_auc",
-    "shifted_balanced_accuracy",
-    "worst_roc_auc",
-    "worst_specificity",
-    "worst_sensitivity",
-)
-_THRESHOLD_RULES = ("youden", "robust")
 
 
 def _log(verbose, msg):
     if verbose:
         print(f"[ModelComparison] {msg}", file=sys.stderr, flush=True)
-
-
-def _takes_groups(estimator):
-    try:
-        return "groups" in inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):  # pragma: no cover - exotic callables
-        return False
-
-
-def _short_error(exc):
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}"[:300]
-
-
-def _stress_rows(estimator, X, y, shifts, severities, threshold, seed):
-    from xraynet.robustness import stress_test
-
-    return stress_test(
-        estimator,
-        X,
-        y,
-        shifts=shifts,
-        severities=severities,
-        threshold=threshold,
-        random_state=seed,
-    )
-
-
-def _fold_task(estimator, X, y, groups, train, test, scorer, stress, seed):
-    """Fit one candidate on one fold; score it clean and under shift."""
-    out = {
-        "estimator": None,
-        "proba": None,
-        "scores": {},
-        "stress": None,
-        "error": "",
-        "fit_time": np.nan,
-        "score_time": np.nan,
-    }
-    est = clone(estimator)
-    t0 = time.perf_counter()
-    try:
-        kwargs = {"groups": groups[train]} if groups is not None and _takes_groups(est) else {}
-        est.fit(X[train], y[train], **kwargs)
-        out["fit_time"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        proba = np.asarray(est.predict_proba(X[test]), dtype=np.float64)
-        out["scores"] = clinical_scores(y[test], proba, est.classes_)
-        if scorer is not None:
-            out["scores"].update(scorer(est, X[test], y[test]))
-        if stress is not None:
-            out["stress"] = _stress_rows(est, X[test], y[test], *stress, seed=seed)
-        out["score_time"] = time.perf_counter() - t1
-    except Exception as exc:  # noqa: BLE001 - a failing candidate is reported, not fatal
-        out["error"] = _short_error(exc)
-        return out, exc
-    out["estimator"], out["proba"] = est, proba
-    return out, None
-
-
-def _stress_summary(frames):
-    """Leaderboard stress columns (mean over folds) from per-fold stress frames."""
-    per_fold = []
-    for df in frames:
-        shifted = df[df["severity"] > 0]
-        per_fold.append(
-            {
-                "shifted_roc_auc": shifted["roc_auc"].mean(),
-                "shifted_balanced_accuracy": shifted["balanced_accuracy"].mean(),
-                "worst_roc_auc": shifted["roc_auc"].min(),
-                "worst_specificity": shifted["specificity"].min(),
-                "worst_sensitivity": shifted["sensitivity"].min(),
-            }
-        )
-    table = pd.DataFrame(per_fold)
-    return {f"{c}_mean": float(table[c].mean()) for c in STRESS_COLUMNS} | {
-        f"{c}_sd": float(table[c].std(ddof=0)) for c in STRESS_COLUMNS
-    }
-
-
-def _youden_threshold(y_bin, score):
-    """Threshold maximising sensitivity + specificity - 1 (midpoint between scores)."""
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, thr = roc_curve(y_bin, score)
-    best = int(np.argmax(tpr - fpr))
-    t = float(thr[best])
-    if not np.isfinite(t):
-        return 0.5
-    # midpoint to the next lower score, so the rule does not sit on one image
-    lower = score[score < t]
-    t = (t + lower.max()) / 2 if lower.size else t
-    return float(np.clip(t, 1e-6, 1 - 1e-6))
 
 
 class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -180,10 +91,11 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Build ``best_estimator_``. False keeps only the scores and fold models.
     stress : bool, default=True
         Score every held-out fold under simulated acquisition shifts.
-    stress_shifts : list of str or None, default=None
+    stress_shifts : str, list of str or None, default=None
         Shift names (:func:`xraynet.robustness.available_shifts`); None: all.
+        Unknown names are refused before any training.
     stress_severities : tuple of int, default=(1, 2, 3)
-        Severities of every shift.
+        Severities (1 to 5) of every shift.
     loader : transformer or None, default=None
         Decodes path input once before cross-validation (default
         ``xraynet.ImageLoader()``); the winner then starts with it.
@@ -193,7 +105,8 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"raise"`` re-raises a candidate's failure; otherwise the candidate
         gets NaN scores and its error text, and the others go on.
     random_state : int, default=0
-        Seed of the folds, the zoo and the stress test.
+        Seed (>= 0) of the folds, the zoo and the stress test; fold ``k`` of
+        the stress test uses ``random_state + k``.
     verbose : int, default=1
         0 silent; 1 a line per candidate and fold on stderr.
 
@@ -254,6 +167,30 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     [0, 0]
     """
 
+    # Types and ranges; what constraints cannot say (threshold="robust" needs
+    # stress, non-empty scoring lists, known shift names and metric names) is
+    # checked in _check_params, still before any data are read.
+    _parameter_constraints = {
+        "models": [None, dict, str, list, tuple],
+        "cv": ["cv_object"],
+        "scoring": [None, str, callable, list, tuple, dict],
+        "rank_by": [None, str],
+        "ensemble": [StrOptions({"folds"}), None],
+        "threshold": [
+            StrOptions(set(THRESHOLD_RULES)),
+            NonBoolInterval(Real, 0, 1, closed="neither"),
+        ],
+        "refit": ["boolean"],
+        "stress": ["boolean"],
+        "stress_shifts": [None, str, list, tuple],
+        "stress_severities": ["array-like"],
+        "loader": [None, HasMethods(["fit", "transform"])],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "error_score": [StrOptions({"raise"}), Real],
+        "random_state": [NonBoolInterval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         models=None,
@@ -291,55 +228,46 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
-        if self.ensemble not in ("folds", None):
-            raise ValueError(f"ensemble must be 'folds' or None; got {self.ensemble!r}.")
-        t = self.threshold
-        if isinstance(t, str):
-            if t not in _THRESHOLD_RULES:
+        """What ``_parameter_constraints`` cannot say; run by ``fit`` before the data."""
+        if self.threshold == "robust" and not self.stress:
+            raise ValueError("threshold='robust' needs stress=True.")
+        if self.stress:
+            check_stress_params(self.stress_shifts, self.stress_severities)
+        scorers = self._scorers()
+        if self.rank_by is not None:
+            choices = [*CLEAN_METRICS, *scorers, *(STRESS_COLUMNS if self.stress else ())]
+            if self.rank_by not in choices:
                 raise ValueError(
-                    f"threshold must be 'youden', 'robust' or a float in (0, 1); got {t!r}."
+                    f"rank_by {self.rank_by!r} is not a leaderboard metric; choose from "
+                    f"{', '.join(sorted(choices))}."
                 )
-            if t == "robust" and not self.stress:
-                raise ValueError("threshold='robust' needs stress=True.")
-        elif not isinstance(t, Real) or isinstance(t, bool) or not 0 < t < 1:
-            raise ValueError(
-                f"threshold must be 'youden', 'robust' or a float in (0, 1); got {t!r}."
-            )
-        if not (isinstance(self.error_score, Real) or self.error_score == "raise"):
-            raise ValueError(f"error_score must be 'raise' or a number; got {self.error_score!r}.")
-        if not isinstance(self.random_state, Integral) or isinstance(self.random_state, bool):
-            raise ValueError(f"random_state must be an int; got {self.random_state!r}.")
-        sev = self.stress_severities
-        if self.stress and (
-            not len(sev) or not all(isinstance(s, Integral) and s >= 1 for s in sev)
-        ):
-            raise ValueError(f"stress_severities must be positive ints; got {sev!r}.")
+        return scorers
 
-    def _scorer(self, estimator):
-        s = self.scoring
-        if s is None:
-            return None
-        if isinstance(s, str) or callable(s):
-            s = {s if isinstance(s, str) else "score": s}
-        elif not isinstance(s, dict):
-            s = list(s)
-            if not s or not all(isinstance(n, str) for n in s):
-                raise ValueError(
-                    f"scoring must be None, a str, a callable, a list of str or "
-                    f"a dict; got {self.scoring!r}."
-                )
-        if isinstance(s, dict) and not s:
-            raise ValueError("scoring must not be an empty dict.")
+    def _scorers(self):
+        """``scoring`` as a dict name -> scorer, without the always-reported metrics."""
         from xraynet.metrics import get_scorer
 
-        if isinstance(s, list):
+        s = self.scoring
+        if s is None:
+            return {}
+        if isinstance(s, str):
+            s = {s: s}
+        elif isinstance(s, dict):
+            if not s:
+                raise ValueError("scoring must not be an empty dict.")
+        elif callable(s):
+            s = {"score": s}
+        else:
+            if not s or not all(isinstance(n, str) for n in s):
+                raise ValueError(
+                    f"scoring as a list must hold one or more metric names (str); got {s!r}."
+                )
             s = {n: n for n in s}
         scorers = {k: (get_scorer(v) if isinstance(v, str) else v) for k, v in s.items()}
-        clash = sorted(set(scorers) & set(CLEAN_METRICS))
-        scorers = {k: v for k, v in scorers.items() if k not in clash}
-        return check_scoring(estimator, scoring=scorers) if scorers else None
+        return {k: v for k, v in scorers.items() if k not in CLEAN_METRICS}
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)  # the candidates validate their own
     def fit(self, X, y, groups=None):
         """Cross-validate every candidate, rank them and build the winner.
 
@@ -359,7 +287,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         from xraynet.utils import check_image_array
 
-        self._check_params()
+        scorers = self._check_params()
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -398,9 +326,9 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         for i, (name, est) in enumerate(models.items(), 1):
             t0 = time.perf_counter()
             _log(self.verbose, f"({i}/{len(models)}) {name}: {len(splits)}-fold CV ...")
-            scorer = self._scorer(est)
+            scorer = check_scoring(est, scoring=scorers) if scorers else None
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_task)(
+                delayed(fit_and_score_fold)(
                     est, X, y, groups, tr, te, scorer, stress, self.random_state + k
                 )
                 for k, (tr, te) in enumerate(splits)
@@ -432,7 +360,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             warnings.warn(
                 "every model failed (in at least one fold); there is no winner.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit, past _fit_context
             )
             return self
         self._choose_threshold(X, y)
@@ -475,11 +403,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             row[f"{m}_sd"] = float(vals.std(ddof=0)) if vals.size else np.nan
         if self.stress:
             frames = [r["stress"] for r in ok]
-            row.update(
-                _stress_summary(frames)
-                if frames
-                else {f"{c}_{s}": np.nan for c in STRESS_COLUMNS for s in ("mean", "sd")}
-            )
+            row.update(stress_columns(frames))
         row["fit_time"] = float(np.nanmean([r["fit_time"] for r in results])) if ok else np.nan
         row["score_time"] = float(np.nanmean([r["score_time"] for r in ok])) if ok else np.nan
         errors = [r["error"] for r in results if r["error"]]
@@ -490,12 +414,10 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         board = pd.DataFrame.from_dict(rows, orient="index")
         board.index.name = "model"
         rank_by = self.rank_by or ("shifted_balanced_accuracy" if self.stress else "roc_auc")
+        # rank_by was checked against the metrics before training; a scoring
+        # column is missing only when every fold of every candidate failed
         if f"{rank_by}_mean" not in board.columns:
-            choices = sorted(c[:-5] for c in board.columns if c.endswith("_mean"))
-            raise ValueError(
-                f"rank_by {rank_by!r} is not a leaderboard metric; choose from "
-                f"{', '.join(choices)}."
-            )
+            board[f"{rank_by}_mean"] = np.nan
         board = board.sort_values(
             f"{rank_by}_mean", ascending=False, na_position="last", kind="stable"
         )
@@ -508,35 +430,21 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.leaderboard_ = board
 
     def _choose_threshold(self, X, y):
-        rule = self.threshold
-        if len(self.classes_) != 2:
-            self.threshold_rule_ = "most probable class (more than two classes)"
-            return
-        if not isinstance(rule, str):
-            self.threshold_, self.threshold_rule_ = float(rule), "given"
-            return
-        y_bin = (y == self.classes_[1]).astype(int)
-        score = self.oof_proba_[self.best_name_][:, 1]
-        if rule == "robust":
-            y_bin, score = self._pooled_shifted_oof(X, y_bin, score)
-        self.threshold_ = _youden_threshold(y_bin, score)
-        self.threshold_rule_ = "max sensitivity + specificity on out-of-fold predictions" + (
-            " pooled over clean and shifted held-out folds" if rule == "robust" else ""
+        def shifted_scores(y_bin, score):
+            return pooled_shifted_scores(
+                self.fold_estimators_[self.best_name_],
+                self.splits_,
+                X,
+                y_bin,
+                score,
+                self.stress_shifts,
+                self.stress_severities,
+                self.random_state,
+            )
+
+        self.threshold_, self.threshold_rule_ = choose_threshold(
+            self.threshold, self.classes_, y, self.oof_proba_[self.best_name_], shifted_scores
         )
-
-    def _pooled_shifted_oof(self, X, y_bin, score):
-        from xraynet.robustness import apply_shift, available_shifts
-
-        names = self.stress_shifts or available_shifts()
-        ys, scores = [y_bin], [score]
-        for k, (_, te) in enumerate(self.splits_):
-            est = self.fold_estimators_[self.best_name_][k]
-            for name in names:
-                for sev in self.stress_severities:
-                    Xs = apply_shift(X[te], name, sev, random_state=self.random_state + k)
-                    scores.append(np.asarray(est.predict_proba(Xs))[:, 1])
-                    ys.append(y_bin[te])
-        return np.concatenate(ys), np.concatenate(scores)
 
     def _build_winner(self, estimator, X, y, groups, fitted_loader):
         t0 = time.perf_counter()
@@ -544,7 +452,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             members = self.fold_estimators_[self.best_name_]
             how = f"average of its {len(members)} fold models"
         else:
-            fit_kw = {"groups": groups} if groups is not None and _takes_groups(estimator) else {}
+            fit_kw = {"groups": groups} if groups is not None and takes_groups(estimator) else {}
             members = [clone(estimator).fit(X, y, **fit_kw)]
             how = f"refit on all {len(y)} images"
         winner = ProbabilityEnsemble(members, threshold=self.threshold_).fit()

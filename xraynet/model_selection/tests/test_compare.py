@@ -129,7 +129,7 @@ def test_threshold_chosen_on_out_of_fold_predictions(small):
     ).fit(X, y)
     assert fixed.threshold_ == 0.3 and fixed.best_estimator_.threshold_ == 0.3
     assert len(fixed.best_estimator_.estimators_) == 1  # refit on all the data
-    with pytest.raises(ValueError, match="threshold must be"):
+    with pytest.raises(ValueError, match="'threshold' parameter of ModelComparison must be"):
         ModelComparison({"logreg": logreg()}, threshold=1.5).fit(X, y)
 
 
@@ -319,7 +319,10 @@ def test_bad_arguments(small):
         compare_models(X, np.zeros(len(y)), models={"d": DummyClassifier()}, verbose=0)
     with pytest.raises(ValueError, match="different lengths"):
         compare_models(X, y[:-1], models={"d": DummyClassifier()}, verbose=0)
-    with pytest.raises(ValueError, match="at least 2 folds"):
+    with pytest.raises(
+        ValueError,
+        match=r"'cv' parameter of ModelComparison must be an int in the range \[2, inf\)",
+    ):
         compare_models(X, y, models={"d": DummyClassifier()}, cv=1, verbose=0)
     with pytest.raises(ValueError, match="models must not be empty"):
         compare_models(X, y, models={}, verbose=0)
@@ -373,3 +376,44 @@ def test_models_by_zoo_name(small):
     assert (board["roc_auc_mean"] > 0.8).all()  # both are real models on real X-rays
     assert (board["error"] == "").all()
     assert board.attrs["best_model_name_"] == board.index[0]
+
+
+class CountsFits(ClassifierMixin, BaseEstimator):
+    """A model that counts its fits (none must happen before a parameter error)."""
+
+    fits = []
+
+    def fit(self, X, y):
+        CountsFits.fits.append(1)
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"rank_by": "nope"}, "rank_by 'nope' is not a leaderboard metric.*worst_specificity"),
+        ({"rank_by": "f1", "stress": False}, "rank_by 'f1'.*choose from accuracy"),
+        ({"stress_shifts": ["darker", "nope"]}, "unknown shift 'nope'.*stress_shifts"),
+        ({"stress_severities": (1, 9)}, "severity must be an int from 0 to 5.*stress_severities"),
+        ({"stress_severities": (0,)}, "stress_severities must be positive ints"),
+        ({"threshold": "robust", "stress": False}, "threshold='robust' needs stress=True"),
+        ({"scoring": []}, "scoring as a list must hold one or more metric names"),
+        ({"scoring": ["f1", 3]}, "scoring as a list"),
+        ({"scoring": {}}, "scoring must not be an empty dict"),
+        ({"ensemble": "mean"}, "'ensemble' parameter of ModelComparison must be"),
+        ({"random_state": None}, "'random_state' parameter of ModelComparison must be an int"),
+        ({"n_jobs": True}, "'n_jobs' parameter of ModelComparison must be"),
+        ({"error_score": "ignore"}, "'error_score' parameter of ModelComparison must be"),
+    ],
+)
+def test_bad_parameters_fail_before_any_training(params, match):
+    X = np.zeros((8, 8, 8, 1), np.uint8)  # synthetic: no model is ever fitted
+    y = np.tile([0, 1], 4)
+    CountsFits.fits.clear()
+    with pytest.raises(ValueError, match=match):
+        ModelComparison({"m": CountsFits()}, cv=2, verbose=0, **params).fit(X, y)
+    assert CountsFits.fits == []
