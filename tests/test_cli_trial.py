@@ -3,7 +3,10 @@
 On a model of three classes ``--threshold`` was ignored while the header said
 it was used; a ``metrics.json`` next to the model that is not compare's (a
 JSON list, names that are not strings) crashed predict or renamed the classes;
-``python -m xraynet`` did not run. Models and images are real files made in
+``--size`` was ignored by models that read files themselves and failed on
+every image of a network trained at another size; a model whose stored
+``threshold_`` is NaN called every image normal; ``python -m xraynet`` did not
+run. Models and images are real files made in
 tmp_path.
 """
 
@@ -19,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from xraynet.classical import make_hog_svm
 from xraynet.cli import main
 from xraynet.io import ImageLoader
-from xraynet.models import save_model
+from xraynet.models import CNNClassifier, save_model
 
 
 def run(argv, capsys):
@@ -87,3 +90,51 @@ def test_python_m_xraynet_runs_the_cli(tmp_path):
     assert proc.returncode == 2
     assert "xraynet: error: argument --threshold: expected a number in [0, 1]" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def two_class(tmp_path_factory):
+    """A 16 px CNN (.keras) and a 32 px HOG + SVM loader pipeline (.skops), with images."""
+    root = tmp_path_factory.mktemp("two")
+    rng = np.random.default_rng(1)
+    paths = []
+    for i in range(8):
+        path = root / f"img{i}.png"
+        cv2.imwrite(str(path), rng.integers(0, 256, (40, 40), dtype=np.uint8))
+        paths.append(str(path))
+    X = rng.integers(0, 256, (8, 16, 16, 1), dtype=np.uint8)
+    cnn = CNNClassifier(epochs=1, validation_fraction=0, random_state=0).fit(X, np.arange(8) % 2)
+    hog = make_pipeline(
+        ImageLoader(size=32), make_hog_svm(random_state=0, hog_params={"pixels_per_cell": 8})
+    ).fit(np.asarray(paths, dtype=object), np.arange(8) % 2)
+    return save_model(cnn, root / "cnn"), hog, root, paths
+
+
+def test_size_the_model_cannot_use_is_refused(two_class, capsys):
+    cnn, hog, root, paths = two_class
+    rc, out, err = run(["predict", cnn, *paths[:3], "--size", "24"], capsys)
+    assert rc == 2 and not out  # was: exit 1, each image 'could not be read'
+    assert err.strip() == (
+        f"xraynet: error: --size 24: MODEL {str(cnn)!r} was trained on 16x16 images "
+        "and takes only those; leave --size out"
+    )
+    rc, out, _ = run(["predict", cnn, *paths[:3], "--size", "16"], capsys)
+    assert rc == 0 and len(out.splitlines()) == 4
+    skops = save_model(hog, root / "hog")
+    rc, out, err = run(["predict", skops, paths[0], "--size", "64"], capsys)
+    assert rc == 2 and "reads the image files itself, resizing them to 32x32" in err
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 2.0, -0.1])
+def test_stored_threshold_outside_0_1_is_refused(two_class, capsys, bad, tmp_path):
+    _, hog, _, paths = two_class
+    hog.threshold_ = bad  # as a corrupt or hand-edited file would hold it
+    try:
+        model = save_model(hog, tmp_path / "model")
+    finally:
+        del hog.threshold_
+    rc, out, err = run(["predict", model, paths[0]], capsys)
+    assert rc == 2 and not out
+    assert f"Pipeline.threshold_ is {bad!r}; a decision threshold on P(disease) must be" in err
+    rc, out, _ = run(["predict", model, paths[0], "--threshold", "0.5"], capsys)
+    assert rc == 0  # an explicit threshold still works

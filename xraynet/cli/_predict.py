@@ -71,8 +71,9 @@ def add_predict_parser(sub, fmt):
         "--size",
         type=_positive_int,
         metavar="PX",
-        help="resize images to PX pixels for models that take arrays "
-        "(default: the model's input size)",
+        help="resize images to PX pixels, for a model that takes arrays and "
+        "does not record its input size (default: the model's input size; "
+        "a different PX is refused)",
     )
     pred.add_argument(
         "--classes",
@@ -137,9 +138,16 @@ def _cmd_predict(args):
             f"--threshold applies to two-class models; MODEL {str(args.model)!r} has "
             f"{len(names)} classes ({', '.join(names)}) and predicts the most probable one"
         )
-    threshold = args.threshold if args.threshold is not None else decision_threshold(model)
+    if args.threshold is not None:
+        threshold = args.threshold
+    else:
+        try:
+            threshold = decision_threshold(model)
+        except ValueError as exc:  # a hand-edited or corrupt threshold_
+            raise CLIError(f"MODEL {str(args.model)!r}: {exc}") from None
     if len(names) > 2:
         threshold = None  # argmax: no threshold is used
+    _check_size(args, model)
     loader = None
     if not _takes_paths(model):
         from xraynet.utils import fitted_input_shape
@@ -179,6 +187,27 @@ def _cmd_predict(args):
         print(f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_size(args, model):
+    """Refuse a --size the model cannot use (it was ignored, or failed on every image)."""
+    if args.size is None:
+        return
+    from xraynet.utils import fitted_input_shape
+
+    if _takes_paths(model):
+        size = model.steps[0][1].size
+        shown = f"{size[0]}x{size[1]}" if isinstance(size, (tuple, list)) else f"{size}x{size}"
+        raise CLIError(
+            f"--size {args.size}: MODEL {str(args.model)!r} reads the image files "
+            f"itself, resizing them to {shown} as in training; leave --size out"
+        )
+    shape = fitted_input_shape(model)
+    if shape is not None and tuple(shape[:2]) != (args.size, args.size):
+        raise CLIError(
+            f"--size {args.size}: MODEL {str(args.model)!r} was trained on "
+            f"{shape[0]}x{shape[1]} images and takes only those; leave --size out"
+        )
 
 
 def _row(f, p, threshold, names):

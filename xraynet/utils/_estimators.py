@@ -1,6 +1,7 @@
 """Small helpers shared by the plotting, report and explanation code."""
 
 import os
+from numbers import Real
 
 import numpy as np
 
@@ -150,11 +151,24 @@ def decision_threshold(estimator):
     -------
     float
         Its ``threshold_`` (or that of its last Pipeline step that has one), else 0.5.
+
+    Raises
+    ------
+    ValueError
+        If that ``threshold_`` is not a number in [0, 1] (NaN, 2.0, a string:
+        a corrupt or hand-edited model, which would otherwise call every
+        image normal, or every image diseased, without a word).
     """
     for est in [estimator] + [s for _, s in getattr(estimator, "steps", [])][::-1]:
         t = getattr(est, "threshold_", None)
         if t is not None:
-            return float(t)
+            value = float(t) if isinstance(t, Real) else float("nan")
+            if isinstance(t, (bool, np.bool_)) or not 0.0 <= value <= 1.0:  # also refuses NaN
+                raise ValueError(
+                    f"{type(est).__name__}.threshold_ is {t!r}; a decision threshold on "
+                    "P(disease) must be a number in [0, 1] (a corrupt or hand-edited model?)."
+                )
+            return value
     return 0.5
 
 

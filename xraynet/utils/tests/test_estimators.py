@@ -4,7 +4,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from xraynet.utils import class_name, disease_scores, final_estimator
+from xraynet.utils import class_name, decision_threshold, disease_scores, final_estimator
 
 
 def test_disease_scores_takes_1d_or_predict_proba_columns():
@@ -22,3 +22,16 @@ def test_final_estimator_and_class_name():
     assert class_name(1, ["normal", "pneumonia"]) == "pneumonia"
     assert class_name(5, ["normal", "pneumonia"]) == "5"
     assert class_name("x", None) == "x"
+
+
+def test_decision_threshold_refuses_values_outside_0_1():
+    clf = DummyClassifier()
+    pipe = make_pipeline(FunctionTransformer(), clf)
+    assert decision_threshold(pipe) == 0.5
+    for good in (0.0, 0.31, 1.0, np.float32(0.25)):
+        clf.threshold_ = good
+        assert decision_threshold(pipe) == pytest.approx(float(good))
+    for bad in (float("nan"), 1.5, -0.1, "0.3", True, [0.3]):
+        clf.threshold_ = bad
+        with pytest.raises(ValueError, match=r"DummyClassifier\.threshold_ is .* in \[0, 1\]"):
+            decision_threshold(pipe)
