@@ -279,7 +279,15 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
             *[p.name for p in out.glob("*.png")],
         ]
     )
-    assert "Robustness to acquisition shift" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "Robustness to acquisition shift" in html
+    assert "Provenance" in html and metrics["command"].split()[1] in html
+    assert "Kermany" in html  # the data set's citation, the films are Kermany's
+
+    def refuse(constant):  # strict JSON: no NaN / Infinity
+        raise ValueError(f"metrics.json holds {constant}")
+
+    json.loads((out / "metrics.json").read_text(), parse_constant=refuse)
     assert not list(tmp_path.glob(".results*"))  # no staging folder or lock left behind
 
     # the docs list exactly the files compare writes: the help text, the README, the user guide

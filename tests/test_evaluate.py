@@ -161,6 +161,15 @@ def test_cli_evaluate_folder_and_csv(folders, tmp_path, capsys):
     assert saved2["threshold"] == 0.5 and saved2["n_images"] == 20
     assert saved2["at_0.5"] == pytest.approx(saved["at_0.5"])
 
+    # a row naming a missing film is an error naming it, not a smaller test set
+    with open(table, "a", encoding="utf-8") as f:
+        f.write(f"{tmp_path / 'gone.jpeg'},NORMAL\n")
+    argv = ["evaluate", str(model_path), str(table), "--out", str(tmp_path / "ext3"), "-q"]
+    rc = main([*argv, "--no-stress", "--path-column", "file", "--label-column", "finding"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "gone.jpeg" in err and "TEST_DIR_OR_CSV" in err
+    assert not (tmp_path / "ext3").exists()
+
 
 @pytest.mark.parametrize(
     "argv, needle",
@@ -270,7 +279,7 @@ def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path
         ext.target[sick],
         tmp_path,
         target_names=NAMES,
-        stress=False,
+        stress=True,  # the stress summary of a one-class set is undefined, not a crash
         n_bootstraps=20,
         provenance={"data_source": str(kermany_dir)},  # where the copied films come from
     )
@@ -281,6 +290,7 @@ def test_metrics_json_is_strict_json_when_a_score_is_undefined(folders, tmp_path
     assert saved["roc_auc"] is None and saved["ci95"]["roc_auc"] == [None, None]
     assert saved["at_0.5"]["roc_auc"] is None
     assert saved["sensitivity"] == pytest.approx(m["sensitivity"])
+    assert saved["stress_summary"]["worst_auc_shift"] is None
     assert saved["provenance"]["data"]["counts"] == {"PNEUMONIA": 10}
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Kermany DS, Goldbaum M" in html[html.index('<section id="citations">') :]

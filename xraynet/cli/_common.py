@@ -131,16 +131,6 @@ def _progress(args, msg):
         print(f"[xraynet] {msg}", file=sys.stderr, flush=True)
 
 
-def _json(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
 def _takes_paths(model):
     from xraynet.io import ImageLoader
 

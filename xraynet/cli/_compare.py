@@ -1,7 +1,6 @@
 """``xraynet compare``: cross-validate the zoo, evaluate the winner, write the results."""
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -13,7 +12,6 @@ from ._common import (
     _add_max_pixels,
     _add_verbose,
     _int,
-    _json,
     _load_table,
     _positive_int,
     _progress,
@@ -344,6 +342,8 @@ def _load_data(args):
             args.data_dir, what, args.normal, args.patient_pattern, args.skip_unreadable
         )
     X, y, groups = data.filenames, data.target, data.groups
+    if "from Kermany file names" in str(data.get("DESCR", "")):
+        source = f"{source} (Kermany file names)"  # so the report and card cite the data set
     skipped = list(data.skipped)
     grouping = f"by patient ({len(np.unique(groups))} patients)"
     if not args.groups:
@@ -607,11 +607,35 @@ def _compare_into(args, staging):
         stress = stress_test(inner, X_test, data["y_test"], random_state=args.random_state)
         stress.to_csv(staging / "test_stress.csv", index=False)
     model_path = _save_winner(winner, staging)
-    report = _write_report(args, staging, comparison, inner, X_test, proba, data, stress)
+    command = " ".join(["xraynet"] + list(args.argv))
+    from xraynet.report import provenance_record, to_strict_json, write_model_card
+
+    provenance = provenance_record(
+        command=command,
+        random_state=args.random_state,
+        data_source=data["source"],
+        y=data["y"],
+        target_names=data["target_names"],
+        groups=data["groups"],
+        models=models,
+        selection_rule=comparison.rank_by_,
+        threshold=comparison.threshold_,
+        threshold_rule=comparison.threshold_rule_,
+        extra={
+            "model": winner_name,
+            "cv": args.cv,
+            "n_train": int(len(data["y"])),
+            "n_test": int(len(data["y_test"])),
+            "dataset": getattr(args, "dataset", None),
+        },
+    )
+    report = _write_report(
+        args, staging, comparison, inner, X_test, proba, data, stress, provenance
+    )
     elapsed = time.perf_counter() - t_start
     metrics = {
         "xraynet_version": _version(),
-        "command": " ".join(["xraynet"] + list(args.argv)),
+        "command": command,
         "data": data["source"],
         "image_size": data["size"],
         "n_train": int(len(data["y"])),
@@ -645,29 +669,9 @@ def _compare_into(args, staging):
         from xraynet.robustness import stress_summary
 
         metrics["test_stress_summary"] = stress_summary(stress)
-    from xraynet.report import provenance_record, write_model_card
-
-    metrics["provenance"] = provenance_record(
-        command=metrics["command"],
-        random_state=args.random_state,
-        data_source=data["source"],
-        y=data["y"],
-        target_names=data["target_names"],
-        groups=data["groups"],
-        models=models,
-        selection_rule=comparison.rank_by_,
-        threshold=comparison.threshold_,
-        threshold_rule=comparison.threshold_rule_,
-        extra={
-            "model": winner_name,
-            "cv": args.cv,
-            "n_train": metrics["n_train"],
-            "n_test": metrics["n_test"],
-            "dataset": getattr(args, "dataset", None),
-        },
-    )
-    write_model_card(staging, metrics["provenance"], test, model_name=winner_name)
-    (staging / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json) + "\n")
+    metrics["provenance"] = provenance
+    write_model_card(staging, provenance, test, model_name=winner_name)
+    (staging / "metrics.json").write_text(to_strict_json(metrics) + "\n")
     print(
         f"\nwinner: {winner_name} (threshold {comparison.threshold_:.3f}); test split "
         f"({len(data['y_test'])} images): ACC {test['accuracy']:.3f}  AUC "
@@ -708,7 +712,7 @@ def _write_test_predictions(out_dir, data, proba, threshold):
     ).to_csv(out_dir / "test_predictions.csv", index=False)
 
 
-def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress):
+def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress, provenance):
     """report.html; a failure is reported, not fatal."""
     from xraynet.report import write_report
 
@@ -723,6 +727,7 @@ def _write_report(args, out_dir, comparison, model, X_test, proba, data, stress)
             y_score=proba,
             target_names=data["target_names"],
             stress_results=stress,
+            provenance=provenance,
         )
     except Exception as exc:  # noqa: BLE001 - the results are written already
         msg = " ".join(str(exc).split())

@@ -7,6 +7,7 @@ from ._common import (
     _add_trust_pickle,
     _add_verbose,
     _load_classifier,
+    _load_table,
     _probability,
     _progress,
     _takes_paths,
@@ -77,18 +78,20 @@ def add_evaluate_parser(sub, fmt):
 
 
 def _load_test(args):
-    from xraynet.datasets import load_image_folder, load_image_table
+    from xraynet.datasets import load_image_folder
 
     test = Path(args.test)
     if not test.exists():
         raise CLIError(f"TEST_DIR_OR_CSV {args.test!r} does not exist")
     try:
-        if test.is_dir():
-            data = load_image_folder(test)
-        else:
-            data = load_image_table(
-                test, path_column=args.path_column, label_column=args.label_column
+        if not test.is_dir():  # the compare CLI's reader: a missing file is an error
+            return _load_table(
+                test,
+                "TEST_DIR_OR_CSV",
+                path_column=args.path_column,
+                label_column=args.label_column,
             )
+        data = load_image_folder(test)
     except (ValueError, KeyError, OSError) as exc:
         raise CLIError(f"TEST_DIR_OR_CSV {args.test!r}: {' '.join(str(exc).split())}") from exc
     return data

@@ -271,7 +271,8 @@ def stress_summary(results):
         and ``worst_auc_shift``, ``clean_balanced_accuracy``,
         ``shifted_balanced_accuracy``, ``worst_specificity`` /
         ``worst_specificity_shift`` and ``worst_sensitivity`` /
-        ``worst_sensitivity_shift`` (``"name@severity"``), ``threshold``.
+        ``worst_sensitivity_shift`` (``"name@severity"``, None where the score is
+        undefined, e.g. the AUC of a one-class test set), ``threshold``.
 
     See Also
     --------
@@ -298,6 +299,8 @@ def stress_summary(results):
         raise ValueError("results hold no shifted rows (severity >= 1).")
 
     def where(col):
+        if shifted[col].isna().all():  # undefined, e.g. the AUC of a one-class test set
+            return None
         row = shifted.loc[shifted[col].idxmin()]
         return f"{row['shift']}@{int(row['severity'])}"
 

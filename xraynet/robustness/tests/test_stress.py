@@ -163,3 +163,22 @@ def test_summary_display_and_report_section(fitted, tmp_path):
     html = path.read_text()
     assert "Robustness to acquisition shift" in html and "low_contrast" in html
     assert (tmp_path / "rep" / "stress_test.png").is_file()
+
+
+def test_summary_of_a_one_class_test_set_leaves_auc_undefined():
+    # an external set of disease films only: no AUC, no specificity; the summary must say so
+    # (it raised "Encountered all NA values" and stopped `xraynet evaluate`)
+    t = pd.DataFrame(
+        {
+            "shift": ["none", "blur", "noise"],
+            "severity": [0, 1, 1],
+            "roc_auc": [np.nan] * 3,
+            "sensitivity": [0.9, 0.8, 0.7],
+            "specificity": [np.nan] * 3,
+            "balanced_accuracy": [np.nan] * 3,
+        }
+    )
+    s = stress_summary(t)
+    assert np.isnan(s["worst_roc_auc"]) and s["worst_auc_shift"] is None
+    assert s["worst_specificity_shift"] is None
+    assert s["worst_sensitivity"] == pytest.approx(0.7) and s["worst_sensitivity_shift"] == "noise@1"
