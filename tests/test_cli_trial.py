@@ -138,3 +138,18 @@ def test_stored_threshold_outside_0_1_is_refused(two_class, capsys, bad, tmp_pat
     assert f"Pipeline.threshold_ is {bad!r}; a decision threshold on P(disease) must be" in err
     rc, out, _ = run(["predict", model, paths[0], "--threshold", "0.5"], capsys)
     assert rc == 0  # an explicit threshold still works
+
+
+def test_stdout_closed_early_stops_quietly(two_class, tmp_path):
+    cnn, _, _, paths = two_class
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xraynet", "predict", str(cnn), *paths],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    proc.stdout.close()  # as `| head -0` does: the reader is gone before the first row
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err

@@ -53,6 +53,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of stdout went away ('xraynet predict ... | head'): stop quietly,
+        # as cat does, with the status a shell gives a command killed by SIGPIPE
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout is not a file (captured in tests)
+            pass
+        return 141
     except CLIError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,2074 @@
+"""Bad-input trial: feed xraynet every kind of broken input a user or an attacker can.
+
+Not a test (the tests assert each behaviour on its own): a trial run as a
+demanding user and a security reviewer would, printing one table row per case
+(case, what was done, exit status or exception, message, verdict). Every bad
+input is built in a temporary folder with OpenCV, NumPy and pydicom (never in
+the data folder) and goes through the public API and the ``xraynet`` command
+line (in-process ``xraynet.cli.main`` with stderr captured, and ``python -m
+xraynet`` in a subprocess where the exit status of a real process matters).
+
+Verdicts:
+
+* OK -- refused with a message naming the file or argument and what was
+  expected (or, for a valid but unusual input, read correctly);
+* WEAK -- refused, but the message does not say what or why, or a user error
+  exits 1 instead of 2;
+* BUG -- accepted silently, a wrong answer, a hang, a traceback, exit status 0
+  for an error, or an exception type no user can expect.
+
+Expectations: library messages name the file or argument and say what was
+expected; the CLI exits 2 for user errors (bad options, missing paths, model
+files it will not read), 1 for data problems (unreadable images), never prints
+a traceback unless XRAYNET_DEBUG is set.
+
+Usage::
+
+    python benchmarks/bad_input_trial.py            # all cases, ~2-4 min on 2 CPUs
+    python benchmarks/bad_input_trial.py -k cli,mask  # only cases whose name or group matches
+
+RESULTS (pasted below by the author after the last run)
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import pickle
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+import zipfile
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.pop("XRAYNET_DEBUG", None)  # the trial checks the user-facing behaviour
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+HANG_S = 20  # a case still running after this long is a hang (BUG)
+ROOT = None  # the trial's temporary folder
+RESULTS = []
+CASES = []
+
+
+# ---------------------------------------------------------------- framework
+class Outcome:
+    """What one case did: status (exit code or exception name), message, verdict, note."""
+
+    def __init__(self, status, message, verdict, note=""):
+        self.status, self.message, self.verdict, self.note = status, message, verdict, note
+
+
+def case(group, what):
+    """Register a case: ``what`` says what is done, the function returns an Outcome."""
+
+    def deco(fn):
+        CASES.append((group, fn.__name__, what, fn))
+        return fn
+
+    return deco
+
+
+def _one_line(text, n=150):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _has(msg, words):
+    low = msg.lower()
+    return [w for w in words if w.lower() not in low]
+
+
+def _call(fn, timeout=HANG_S):
+    """(result, exception, hung) of ``fn()`` run in a thread with a timeout."""
+    box = {}
+
+    def run():
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                box["result"] = fn()
+            box["warnings"] = [str(w.message) for w in caught]
+        except BaseException as exc:  # noqa: BLE001 - the trial records everything
+            box["exc"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        return None, None, True, []
+    return box.get("result"), box.get("exc"), False, box.get("warnings", [])
+
+
+def expect_error(fn, types, words=(), *, bad_types=(TypeError, KeyError, IndexError)):
+    """The call must raise one of ``types`` with a message containing ``words``."""
+    result, exc, hung, _ = _call(fn)
+    if hung:
+        return Outcome("hang", f"still running after {HANG_S} s", "BUG")
+    if exc is None:
+        return Outcome("returned", f"accepted silently: {_one_line(repr(result), 80)}", "BUG")
+    name = type(exc).__name__
+    msg = _one_line(str(exc))
+    if not isinstance(exc, types):
+        verdict = "BUG" if isinstance(exc, bad_types) or not isinstance(exc, Exception) else "WEAK"
+        return Outcome(name, msg, verdict, f"expected {'/'.join(t.__name__ for t in types)}")
+    missing = _has(str(exc), words)
+    if missing or not msg:
+        return Outcome(name, msg, "WEAK", f"message lacks {missing}")
+    return Outcome(name, msg, "OK")
+
+
+def expect_ok(fn, check):
+    """The call must succeed and ``check(result, warnings)`` return (ok, detail)."""
+    result, exc, hung, caught = _call(fn)
+    if hung:
+        return Outcome("hang", f"still running after {HANG_S} s", "BUG")
+    if exc is not None:
+        return Outcome(type(exc).__name__, _one_line(str(exc)), "BUG", "should have worked")
+    ok, detail = check(result, caught)
+    return Outcome("ok", _one_line(detail), "OK" if ok else "BUG")
+
+
+def expect_warning(fn, words, check=None):
+    """The call must succeed with a warning containing ``words``."""
+    result, exc, hung, caught = _call(fn)
+    if hung:
+        return Outcome("hang", f"still running after {HANG_S} s", "BUG")
+    if exc is not None:
+        return Outcome(type(exc).__name__, _one_line(str(exc)), "BUG", "should have warned")
+    hits = [w for w in caught if not _has(w, words)]
+    if check is not None:
+        ok, detail = check(result)
+        if not ok:
+            return Outcome("ok", _one_line(detail), "BUG")
+    if not hits:
+        return Outcome("ok (no warning)", _one_line("; ".join(caught) or "-"), "WEAK")
+    return Outcome("ok + warning", _one_line(hits[0]), "OK")
+
+
+def run_cli(argv, timeout=120):
+    """(exit status, stdout, stderr) of ``xraynet.cli.main(argv)`` in this process."""
+    from xraynet.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    box = {}
+
+    def run():
+        try:
+            with (
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(err),
+                warnings.catch_warnings(),
+            ):
+                warnings.simplefilter("default")
+                box["rc"] = main([str(a) for a in argv])
+        except SystemExit as exc:
+            box["rc"] = exc.code if isinstance(exc.code, int) else 1
+        except BaseException as exc:  # noqa: BLE001 - an escaping exception is a BUG
+            import traceback
+
+            box["rc"] = "raised"
+            err.write("Traceback (most recent call last):\n" + traceback.format_exc())
+            box["exc"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        return "hang", out.getvalue(), err.getvalue()
+    return box.get("rc"), out.getvalue(), err.getvalue()
+
+
+def _error_lines(stderr):
+    return [ln for ln in stderr.splitlines() if "error" in ln.lower() or "warning" in ln.lower()]
+
+
+def judge_cli(rc, stdout, stderr, want_rc, words=(), *, max_lines=3):
+    """Verdict for a CLI run that must fail with ``want_rc`` naming ``words``."""
+    lines = _error_lines(stderr) or stderr.strip().splitlines()[-1:] or ["(no message)"]
+    msg = _one_line(" / ".join(lines))
+    if rc == "hang":
+        return Outcome("hang", msg, "BUG")
+    if "Traceback" in stderr:
+        return Outcome(f"exit {rc}", _one_line(stderr.strip().splitlines()[-1]), "BUG", "traceback")
+    if rc == 0:
+        return Outcome("exit 0", msg, "BUG", "an error exited 0")
+    missing = _has(stderr, words)
+    if rc != want_rc:
+        return Outcome(f"exit {rc}", msg, "WEAK", f"expected exit {want_rc}")
+    if missing:
+        return Outcome(f"exit {rc}", msg, "WEAK", f"message lacks {missing}")
+    if len(lines) > max_lines:
+        return Outcome(f"exit {rc}", msg, "WEAK", f"{len(lines)} error lines")
+    return Outcome(f"exit {rc}", msg, "OK")
+
+
+def cli_case(argv, want_rc, words=(), **kw):
+    return judge_cli(*run_cli(argv), want_rc, words, **kw)
+
+
+def run_subprocess(argv, *, user=None, timeout=180, cwd=None):
+    """(exit status, stdout, stderr) of ``python -m xraynet argv`` (optionally as ``user``)."""
+    env = {k: v for k, v in os.environ.items() if k != "XRAYNET_DEBUG"}
+    env["HOME"] = str(ROOT / "home")
+    env["MPLCONFIGDIR"] = str(ROOT / "home" / "mpl")
+    kw = {}
+    if user is not None:
+        kw["user"], kw["group"], kw["extra_groups"] = user, user, []
+    try:
+        p = subprocess.run(
+            [sys.executable, *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=cwd or ROOT,
+            **kw,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return "hang", exc.stdout or "", exc.stderr or ""
+    return p.returncode, p.stdout, p.stderr
+
+
+def as_unprivileged(fn, timeout=60):
+    """``fn()`` in a forked child running as uid/gid 65534 (as root), else as is.
+
+    Returns {"result": ...} (JSON-able) or {"exc": type name, "msg": message}.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, run, report through the pipe
+        try:
+            os.close(r)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            payload = {"result": fn()}
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            payload = {"exc": type(exc).__name__, "msg": str(exc)}
+        with contextlib.suppress(BaseException):
+            os.write(w, json.dumps(payload, default=str).encode())
+        os._exit(0)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + timeout
+    with os.fdopen(r, "rb") as f:
+        os.set_blocking(f.fileno(), False)
+        while time.monotonic() < deadline:
+            try:
+                chunk = f.read()
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                chunks.append(chunk)
+            elif chunk == b"":
+                break
+            time.sleep(0.05)
+    if time.monotonic() >= deadline:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    try:
+        return json.loads(b"".join(chunks))
+    except ValueError:
+        return {"exc": "hang" if time.monotonic() >= deadline else "no result", "msg": ""}
+
+
+# ---------------------------------------------------------------- fixtures
+def _xray(h=32, w=32, seed=0, disease=False):
+    """A small synthetic grey 'chest X-ray': two dark lungs, brighter if diseased."""
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w), 200, np.uint8)
+    cv2.ellipse(img, (w // 3, h // 2), (w // 7, h // 3), 0, 0, 360, 60, -1)
+    cv2.ellipse(img, (2 * w // 3, h // 2), (w // 7, h // 3), 0, 0, 360, 60, -1)
+    if disease:
+        cv2.circle(img, (w // 3, h // 2), max(2, w // 8), 170, -1)
+    noise = rng.integers(-15, 16, img.shape)
+    return np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
+
+
+def _write(path, img, params=()):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(path.suffix or ".png", img, list(params))
+    assert ok, path
+    path.write_bytes(buf.tobytes())
+    return path
+
+
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_claiming(width, height):
+    """A tiny valid-looking PNG whose IHDR announces width x height (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _gif_claiming(width, height):
+    """A GIF header (logical screen and one image) announcing width x height."""
+    head = b"GIF89a" + struct.pack("<HH", width, height) + b"\x80\x00\x00"
+    palette = b"\x00\x00\x00\xff\xff\xff"
+    image = b"\x2c" + struct.pack("<HHHH", 0, 0, width, height) + b"\x00"
+    data = b"\x02\x02\x44\x01\x00"  # LZW min code size 2, one tiny sub-block
+    return head + palette + image + data + b"\x3b"
+
+
+def _dicom(
+    path, *, rows=32, cols=32, pixels=True, truncate=False, frames=1, photometric=None, slope=None
+):
+    """A minimal CR DICOM file written with pydicom (a ramp of 12-bit values)."""
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.PatientID = "P1"
+    ds.Modality = "CR"
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    if pixels:
+        ds.Rows, ds.Columns = rows, cols
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = photometric or "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
+        ds.PixelRepresentation = 0
+        if frames > 1:
+            ds.NumberOfFrames = frames
+        if slope is not None:
+            ds.RescaleSlope, ds.RescaleIntercept = slope, 0
+        n = rows * cols * frames if not truncate else min(rows * cols, 4096)
+        ds.PixelData = (np.arange(n, dtype=np.uint16) % 4096).tobytes()
+    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
+    if truncate and rows * cols <= 4096:
+        data = Path(path).read_bytes()
+        Path(path).write_bytes(data[: len(data) - rows * cols])
+    return Path(path)
+
+
+def build_fixtures():
+    """Write the good and bad files every case uses; return a dict of paths."""
+    f = {}
+    bad = ROOT / "bad"
+    bad.mkdir()
+    good = _xray(64, 64)
+    f["good_png"] = _write(bad / "good.png", good)
+    jpg = _write(bad / "good.jpg", _xray(256, 256), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    data = jpg.read_bytes()
+    f["empty"] = bad / "empty.png"
+    f["empty"].write_bytes(b"")
+    f["trunc_jpg"] = bad / "truncated.jpg"
+    f["trunc_jpg"].write_bytes(data[: len(data) // 2])
+    f["trunc_jpg_eoi"] = bad / "truncated_eoi.jpg"
+    f["trunc_jpg_eoi"].write_bytes(data[: len(data) // 2] + b"\xff\xd9")
+    png = f["good_png"].read_bytes()
+    f["trunc_png"] = bad / "truncated.png"
+    f["trunc_png"].write_bytes(png[: len(png) // 2])
+    f["bomb_png"] = bad / "bomb.png"
+    f["bomb_png"].write_bytes(_png_claiming(100_000, 100_000))
+    f["bomb_gif"] = bad / "bomb.gif"
+    f["bomb_gif"].write_bytes(_gif_claiming(16_000, 16_000))
+    f["png16"] = _write(bad / "sixteen.png", np.full((16, 16), 65535, np.uint16))
+    ramp16 = np.tile(np.linspace(0, 65535, 16).astype(np.uint16), (16, 1))
+    f["png16_ramp"] = _write(bad / "ramp16.png", ramp16)
+    nan_tif = np.ones((16, 16), np.float32) * 0.5
+    nan_tif[3, 4] = np.nan
+    f["nan_tif"] = _write(bad / "nan.tiff", nan_tif)
+    f["float_tif"] = _write(bad / "float.tiff", np.full((16, 16), 0.5, np.float32))
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., :3] = 255
+    rgba[..., 3] = 0  # fully transparent white
+    rgba[:8, :, 3] = 255  # top half opaque white
+    f["rgba_png"] = _write(bad / "alpha.png", rgba)
+    from PIL import Image
+
+    Image.fromarray(good).save(bad / "image.gif")
+    f["gif"] = bad / "image.gif"
+    f["text_jpg"] = bad / "notes.jpg"
+    f["text_jpg"].write_text("this is not an image\n")
+    f["dir_png"] = bad / "folder.png"
+    f["dir_png"].mkdir()
+    f["loop"] = bad / "loop.png"
+    os.symlink(bad / "loop2.png", f["loop"])
+    os.symlink(f["loop"], bad / "loop2.png")
+    f["dangling"] = bad / "dangling.png"
+    os.symlink(bad / "nowhere.png", f["dangling"])
+    f["fifo"] = bad / "pipe.png"
+    os.mkfifo(f["fifo"])
+    f["secret"] = _write(bad / "secret.png", good)
+    f["secret"].chmod(0)
+    f["umlaut"] = _write(bad / "Röntgen_胸部.png", good)
+    f["space"] = _write(bad / "chest x ray (1).png", good)
+    f["bad_marker_jpg"] = bad / "bad_marker.jpg"
+    f["bad_marker_jpg"].write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40)
+    f["bad_crc_png"] = bad / "bad_crc.png"
+    f["bad_crc_png"].write_bytes(png[:29] + bytes([png[29] ^ 0xFF]) + png[30:])
+    f["bmp_huge"] = bad / "huge.bmp"
+    f["bmp_huge"].write_bytes(
+        b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHH", 40, 90000, 90000, 1, 8)
+    )
+    f["dcm_nopix"] = _dicom(bad / "nopixels.dcm", pixels=False)
+    f["dcm_trunc"] = _dicom(bad / "truncated.dcm", truncate=True)
+    f["dcm_good"] = _dicom(bad / "good.dcm")
+    f["rand_dcm"] = bad / "random.dcm"
+    f["rand_dcm"].write_bytes(np.random.default_rng(0).bytes(2000))
+    f["big_file"] = _write(bad / "big.png", _xray(128, 128))
+    rgba16 = np.zeros((16, 16, 4), np.uint16)
+    rgba16[..., :3], rgba16[..., 3] = 65535, 65535
+    rgba16[8:, :, 3] = 0
+    f["rgba16"] = _write(bad / "rgba16.png", rgba16)
+    sof = data.index(b"\xff\xc0")  # baseline frame header: length, precision, height, width
+    f["jpeg_bomb"] = bad / "bomb.jpg"
+    f["jpeg_bomb"].write_bytes(data[: sof + 5] + struct.pack(">HH", 65000, 65000) + data[sof + 9 :])
+    entries = [
+        (256, 4, 1, 100_000),
+        (257, 4, 1, 100_000),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 4, 1, 8),
+        (277, 3, 1, 1),
+        (278, 4, 1, 1),
+        (279, 4, 1, 1),
+    ]
+    ifd = (
+        struct.pack("<H", len(entries))
+        + b"".join(
+            struct.pack("<HHII", tag, typ, n, v)
+            if typ == 4
+            else struct.pack("<HHIHH", tag, typ, n, v, 0)
+            for tag, typ, n, v in entries
+        )
+        + b"\0\0\0\0"
+    )
+    f["tiff_bomb"] = bad / "bomb.tiff"
+    f["tiff_bomb"].write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd + b"\0" * 16)
+    f["pgm_bomb"] = bad / "bomb.pgm"
+    f["pgm_bomb"].write_bytes(b"P5\n100000 100000\n255\n" + b"\0" * 64)
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\0\0\0\0" + (16000 - 1).to_bytes(3, "little") * 2
+    f["webp_bomb"] = bad / "bomb.webp"
+    f["webp_bomb"].write_bytes(b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x)
+    f["dcm_huge"] = _dicom(bad / "huge.dcm", rows=65535, cols=65535, pixels=True, truncate=True)
+    f["dcm_frames"] = _dicom(bad / "frames.dcm", frames=3)
+    f["dcm_mono1"] = _dicom(bad / "mono1.dcm", photometric="MONOCHROME1")
+    f["dcm_nan"] = _dicom(bad / "nan_slope.dcm", slope="NaN")
+    f["sparse"] = bad / "sparse.png"
+    with open(f["sparse"], "wb") as fh:  # 600 MB, sparse: no disk space used
+        fh.write(b"\x89PNG\r\n\x1a\n")
+        fh.truncate(600 * 1024**2)
+    # a folder of class folders, images 32 px (some other sizes), for compare/predict
+    data_dir = ROOT / "data" / "train"
+    for cls, disease in (("NORMAL", False), ("PNEUMONIA", True)):
+        for i in range(14):
+            side = 32 if i % 3 else 40
+            _write(
+                data_dir / cls / f"person{i}_{cls.lower()}_{i}.png", _xray(side, side, i, disease)
+            )
+    f["data_dir"] = data_dir
+    test_dir = ROOT / "data" / "test"
+    for cls, disease in (("NORMAL", False), ("PNEUMONIA", True)):
+        for i in range(4):
+            _write(test_dir / cls / f"t{i}.png", _xray(32, 32, 100 + i, disease))
+    f["test_dir"] = test_dir
+    return f
+
+
+F = {}
+MODELS = {}
+
+
+def build_models():
+    """A skops model from ``xraynet compare`` and a .keras CNN, plus corrupted copies."""
+    out = ROOT / "results"
+    rc, stdout, stderr = run_cli(
+        [
+            "compare",
+            F["data_dir"],
+            "--test",
+            F["test_dir"],
+            "--models",
+            "hog_svm",
+            "--quick",
+            "--no-stress",
+            "--size",
+            "32",
+            "--cv",
+            "2",
+            "--out",
+            out,
+            "-q",
+        ],
+        timeout=240,
+    )
+    if rc != 0:
+        raise SystemExit(f"the fixture compare run failed ({rc}):\n{stderr[-3000:]}")
+    MODELS["skops"] = next(out.glob("model.*"))
+    from sklearn.pipeline import make_pipeline
+
+    from xraynet.classical import make_hog_svm
+    from xraynet.io import ImageLoader
+    from xraynet.models import CNNClassifier, save_model
+
+    paths = [str(p) for p in sorted(F["data_dir"].rglob("*.png"))[:12]]
+    three = make_pipeline(
+        ImageLoader(size=32), make_hog_svm(random_state=0, hog_params={"pixels_per_cell": 8})
+    ).fit(np.asarray(paths, dtype=object), np.arange(12) % 3)
+    MODELS["three"] = save_model(three, ROOT / "three" / "model")
+    X = np.stack([_xray(16, 16, i, i % 2 == 1) for i in range(8)])[..., None]
+    y = np.arange(8) % 2
+    cnn = CNNClassifier(epochs=1, validation_fraction=0, random_state=0).fit(X, y)
+    MODELS["cnn"] = cnn
+    MODELS["keras"] = save_model(cnn, ROOT / "models" / "cnn")
+    m = ROOT / "models"
+    keras_bytes = MODELS["keras"].read_bytes()
+    (m / "truncated.keras").write_bytes(keras_bytes[: len(keras_bytes) // 2])
+    (m / "random.pkl").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    (m / "pickle_named.skops").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    (m / "garbage.keras").write_bytes(np.random.default_rng(1).bytes(4096))
+    (m / "garbage.xraynet").write_bytes(b"PK\x03\x04" + np.random.default_rng(2).bytes(500))
+    (m / "empty.skops").write_bytes(b"")
+
+    class Evil:  # unpickling it would create the file 'pwned'
+        def __reduce__(self):
+            return (os.system, (f"touch {ROOT / 'pwned'}",))
+
+    (m / "evil.joblib").write_bytes(pickle.dumps(Evil()))
+    (m / "evil.pkl").write_bytes(pickle.dumps(Evil()))
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    (m / "untrusted.skops").write_bytes(
+        sio.dumps(Pipeline([("f", FunctionTransformer(func=os.system))]))
+    )
+    # a .keras archive whose xraynet metadata names a class outside xraynet
+    with zipfile.ZipFile(MODELS["keras"]) as zin, zipfile.ZipFile(m / "foreign.keras", "w") as zout:
+        for item in zin.infolist():
+            payload = zin.read(item)
+            if item.filename == "xraynet_estimator.json":
+                meta = json.loads(payload)
+                meta["class"] = "os:system"
+                payload = json.dumps(meta).encode()
+            zout.writestr(item, payload)
+    # a bundle whose manifest points a network entry outside the archive
+    with zipfile.ZipFile(m / "traversal.xraynet", "w") as z:
+        z.writestr("skeleton.skops", sio.dumps(Pipeline([("f", FunctionTransformer())])))
+        z.writestr("manifest.json", json.dumps({"format": 1, "networks": ["../../evil.keras"]}))
+    zipfile.ZipFile(m / "plain.zip", "w").writestr("readme.txt", "hello")
+
+
+# ---------------------------------------------------------------- xraynet.io
+def _read(key, **kw):
+    from xraynet.io import read_image
+
+    return lambda: read_image(F[key], **kw)
+
+
+def _io_error(key, words=(), **kw):
+    from xraynet.io import ImageLoadError
+
+    return expect_error(_read(key, **kw), (ImageLoadError,), [F[key].name, *words])
+
+
+@case("io", "read_image on a zero-byte .png")
+def io_zero_byte():
+    return _io_error("empty", ["empty"])
+
+
+@case("io", "JPEG cut in half (no end marker)")
+def io_truncated_jpeg():
+    return _io_error("trunc_jpg", ["truncated"])
+
+
+@case("io", "JPEG cut in half, end marker re-appended")
+def io_truncated_jpeg_eoi():
+    return _io_error("trunc_jpg_eoi", ["truncated"])
+
+
+@case("io", "PNG cut in half")
+def io_truncated_png():
+    return _io_error("trunc_png", ["PNG"])
+
+
+@case("io", "PNG whose IHDR claims 100000x100000 px (173 bytes)")
+def io_png_bomb():
+    return _io_error("bomb_png", ["max_pixels"])
+
+
+@case("io", "GIF whose header claims 16000x16000 px")
+def io_gif_bomb():
+    return _io_error("bomb_gif", ["max_pixels"])
+
+
+@case("io", "16-bit PNG, all 65535 -> 255, ramp keeps its order")
+def io_png16():
+    from xraynet.io import read_image
+
+    def check(img, _):
+        ramp = read_image(F["png16_ramp"])[0, :, 0]
+        ok = (
+            img.dtype == np.uint8
+            and int(img.max()) == 255
+            and np.all(np.diff(ramp.astype(int)) >= 0)
+        )
+        return ok, f"dtype {img.dtype}, max {img.max()}, ramp {ramp[0]}..{ramp[-1]}"
+
+    return expect_ok(_read("png16"), check)
+
+
+@case("io", "float32 TIFF with one NaN pixel")
+def io_nan_tiff():
+    return _io_error("nan_tif", ["NaN"])
+
+
+@case("io", "float32 TIFF of 0.5 everywhere -> 128")
+def io_float_tiff():
+    return expect_ok(
+        _read("float_tif"), lambda img, _: (int(img[0, 0, 0]) == 128, f"pixel {img[0, 0, 0]}")
+    )
+
+
+@case("io", "4-channel PNG, half transparent white -> composited on black")
+def io_rgba():
+    def check(img, _):
+        top, bottom = int(img[0, 0, 0]), int(img[-1, 0, 0])
+        return (img.shape == (16, 16, 1) and top == 255 and bottom == 0), (
+            f"shape {img.shape}, opaque {top}, transparent {bottom}"
+        )
+
+    return expect_ok(_read("rgba_png"), check)
+
+
+@case("io", "a real GIF (Pillow-made)")
+def io_gif():
+    from xraynet.io import ImageLoadError, read_image
+
+    def fn():
+        try:
+            return read_image(F["gif"]).shape
+        except ImageLoadError as exc:  # a clean refusal naming the file is fine too
+            return f"refused: {exc}"
+
+    return expect_ok(fn, lambda r, _: (r == (64, 64, 1) or "gif" in str(r).lower(), str(r)))
+
+
+@case("io", "a text file named .jpg")
+def io_text_as_jpg():
+    return _io_error("text_jpg", ["not a recognised image"])
+
+
+@case("io", "a directory named folder.png")
+def io_dir_png():
+    return _io_error("dir_png", ["directory"])
+
+
+@case("io", "a symlink loop")
+def io_symlink_loop():
+    return _io_error("loop", ["symbolic links"])
+
+
+@case("io", "a dangling symlink")
+def io_dangling():
+    return _io_error("dangling", ["not found"])
+
+
+@case("io", "a FIFO named pipe.png (nobody writes to it)")
+def io_fifo():
+    return _io_error("fifo", ["FIFO"])
+
+
+@case("io", "/dev/zero")
+def io_dev_zero():
+    from xraynet.io import ImageLoadError, read_image
+
+    return expect_error(lambda: read_image("/dev/zero"), (ImageLoadError,), ["/dev/zero", "device"])
+
+
+@case("io", "file mode 000, read as an unprivileged user (forked, uid 65534)")
+def io_permission_denied():
+    from xraynet.io import read_image
+
+    res = as_unprivileged(lambda: read_image(F["secret"]).shape)
+    if "exc" not in res:
+        return Outcome("returned", "read a file it has no permission for", "BUG")
+    ok = res["exc"] == "ImageLoadError" and "secret.png" in res["msg"] and "ermission" in res["msg"]
+    return Outcome(res["exc"], _one_line(res["msg"]), "OK" if ok else "WEAK")
+
+
+@case("io", "non-ASCII file name Röntgen_胸部.png")
+def io_non_ascii():
+    return expect_ok(_read("umlaut"), lambda img, _: (img.shape == (64, 64, 1), str(img.shape)))
+
+
+@case("io", "file name with spaces and parentheses")
+def io_spaces():
+    return expect_ok(_read("space"), lambda img, _: (img.shape == (64, 64, 1), str(img.shape)))
+
+
+@case("io", "JPEG with a corrupt marker after SOI")
+def io_bad_marker():
+    return _io_error("bad_marker_jpg", ["JPEG"])
+
+
+@case("io", "PNG with one flipped byte in the IHDR (bad CRC)")
+def io_bad_crc():
+    from xraynet.io import ImageLoadError
+
+    def check_fn():
+        return _read("bad_crc_png")()
+
+    result, exc, hung, _ = _call(check_fn)
+    if hung:
+        return Outcome("hang", "", "BUG")
+    if exc is None:  # libpng may ignore the CRC and the flipped byte (IHDR width) may be benign
+        return Outcome("returned", f"decoded as {result.shape}", "WEAK", "CRC error not reported")
+    ok = isinstance(exc, ImageLoadError) and "bad_crc.png" in str(exc)
+    return Outcome(type(exc).__name__, _one_line(str(exc)), "OK" if ok else "BUG")
+
+
+@case("io", "BMP header claiming 90000x90000 px")
+def io_bmp_bomb():
+    return _io_error("bmp_huge", ["max_pixels"])
+
+
+@case("io", "DICOM without pixel data")
+def io_dicom_nopixels():
+    return _io_error("dcm_nopix", ["pixel data"])
+
+
+@case("io", "DICOM with its pixel data cut short")
+def io_dicom_truncated():
+    return _io_error("dcm_trunc", ["DICOM"])
+
+
+@case("io", "2000 random bytes named .dcm")
+def io_random_dcm():
+    return _io_error("rand_dcm", ["DICOM"])
+
+
+@case("io", "valid 12-bit DICOM (min-max to 0-255)")
+def io_dicom_good():
+    return expect_ok(
+        _read("dcm_good"),
+        lambda img, _: (img.shape == (32, 32, 1) and img.max() == 255, str(img.shape)),
+    )
+
+
+@case("io", "file above max_bytes=1000")
+def io_max_bytes():
+    return _io_error("big_file", ["max_bytes"], max_bytes=1000)
+
+
+@case("io", "read_image(42) (not a path)")
+def io_int_path():
+    from xraynet.io import read_image
+
+    return expect_error(lambda: read_image(42), (TypeError,), ["path"], bad_types=())
+
+
+@case("io", "read_image(color='rgba')")
+def io_bad_color():
+    return expect_error(_read("good_png", color="rgba"), (ValueError,), ["color", "rgba"])
+
+
+@case("io", "read_image(max_pixels=0)")
+def io_bad_max_pixels():
+    return expect_error(_read("good_png", max_pixels=0), (ValueError,), ["max_pixels"])
+
+
+@case("io", "a path with a NUL byte")
+def io_nul_byte():
+    from xraynet.io import ImageLoadError, read_image
+
+    path = str(ROOT / "bad" / "a\x00b.png")
+    return expect_error(lambda: read_image(path), (ImageLoadError,), ["a\\x00b.png", "file name"])
+
+
+@case("io", "a 300-character file name")
+def io_long_name():
+    from xraynet.io import ImageLoadError, read_image
+
+    path = ROOT / "bad" / ("x" * 300 + ".png")
+    return expect_error(lambda: read_image(path), (ImageLoadError,), ["xxxx", "too long"])
+
+
+@case("io", "16-bit RGBA PNG, lower half transparent")
+def io_rgba16():
+    def check(img, _):
+        return (int(img[0, 0, 0]), int(img[-1, 0, 0])) == (
+            255,
+            0,
+        ), f"{img[0, 0, 0]} / {img[-1, 0, 0]}"
+
+    return expect_ok(_read("rgba16"), check)
+
+
+@case("io", "JPEG whose frame header claims 65000x65000 px")
+def io_jpeg_bomb():
+    return _io_error("jpeg_bomb", ["max_pixels"])
+
+
+@case("io", "TIFF whose IFD claims 100000x100000 px")
+def io_tiff_bomb():
+    return _io_error("tiff_bomb", ["max_pixels"])
+
+
+@case("io", "PGM whose header claims 100000x100000 px")
+def io_pgm_bomb():
+    return _io_error("pgm_bomb", ["max_pixels"])
+
+
+@case("io", "WebP (VP8X) header claiming 16000x16000 px")
+def io_webp_bomb():
+    from xraynet.io import ImageLoadError
+
+    return expect_error(_read("webp_bomb"), (ImageLoadError,), ["bomb.webp"])
+
+
+@case("io", "DICOM header claiming 65535x65535 px (pixel data 8 KB)")
+def io_dicom_huge():
+    return _io_error("dcm_huge", ["max_pixels"])
+
+
+@case("io", "multi-frame DICOM (3 frames)")
+def io_dicom_frames():
+    return _io_error("dcm_frames", ["multi-frame"])
+
+
+@case("io", "MONOCHROME1 DICOM: inverted, so bone stays bright")
+def io_dicom_mono1():
+    from xraynet.io import read_image
+
+    def check(img, _):
+        ref = read_image(F["dcm_good"])
+        ok = np.array_equal(img.astype(int), 255 - ref.astype(int))
+        return ok, f"first pixel {img[0, 0, 0]} vs {ref[0, 0, 0]} in MONOCHROME2"
+
+    return expect_ok(_read("dcm_mono1"), check)
+
+
+@case("io", "DICOM with RescaleSlope NaN")
+def io_dicom_nan():
+    return _io_error("dcm_nan", ["NaN"])
+
+
+@case("io", "a 600 MB sparse file named .png (default max_bytes)")
+def io_sparse_huge():
+    t = time.perf_counter()
+    o = _io_error("sparse", ["max_bytes"])
+    if time.perf_counter() - t > 2:
+        return Outcome(
+            o.status, f"took {time.perf_counter() - t:.1f} s", "WEAK", "read before refusing"
+        )
+    return o
+
+
+@case("io", "ImageLoader on [None, path]")
+def loader_none_first():
+    from xraynet.io import ImageLoader
+
+    return expect_error(
+        lambda: ImageLoader(size=8).transform([None, str(F["good_png"])]), (ValueError,), ["X"]
+    )
+
+
+def _mask_json(name, image, points=((4, 4), (30, 4), (30, 30), (4, 30))):
+    path = ROOT / "masks" / name
+    path.parent.mkdir(exist_ok=True)
+    doc = {"images": [image], "annotations": [{"segmentation": [np.ravel(points).tolist()]}]}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _mask(path, **kw):
+    from xraynet.io import read_mask
+
+    return lambda: read_mask(path, **kw)
+
+
+@case("io", "mask JSON declaring height -5")
+def mask_negative():
+    from xraynet.io import ImageLoadError
+
+    p = _mask_json("neg.json", {"height": -5, "width": 40})
+    return expect_error(_mask(p, image_shape=(40, 40)), (ImageLoadError,), ["neg.json", "positive"])
+
+
+@case("io", "mask JSON declaring 1000000x1000000 px")
+def mask_huge():
+    from xraynet.io import ImageLoadError
+
+    p = _mask_json("huge.json", {"height": 10**6, "width": 10**6})
+    return expect_error(_mask(p), (ImageLoadError,), ["huge.json", "max_pixels"])
+
+
+@case("io", "mask polygon with a point at x=1e12")
+def mask_far_point():
+    from xraynet.io import ImageLoadError
+
+    p = _mask_json("far.json", {"height": 40, "width": 40}, [(1e12, 1), (1e12, 30), (5, 30)])
+    return expect_error(_mask(p), (ImageLoadError,), ["far.json", "outside"])
+
+
+@case("io", "mask PNG whose header claims 20000x20000 px")
+def mask_png_bomb():
+    from xraynet.io import ImageLoadError
+
+    p = ROOT / "masks" / "bomb_mask.png"
+    p.parent.mkdir(exist_ok=True)
+    p.write_bytes(_png_claiming(20_000, 20_000))
+    return expect_error(_mask(p), (ImageLoadError,), ["bomb_mask.png", "max_pixels"])
+
+
+@case("io", "ImageLoader(mask_mode='crop'): missing / empty / wrong-aspect mask")
+def mask_loader_errors():
+    from xraynet.io import ImageLoader, ImageLoadError
+
+    d = ROOT / "masks"
+    d.mkdir(exist_ok=True)
+    empty = _write(d / "empty_mask.png", np.zeros((64, 64), np.uint8))
+    wide = _write(d / "wide_mask.png", np.full((64, 128), 255, np.uint8))
+    outs = [
+        expect_error(
+            lambda m=m: ImageLoader(size=8, mask_mode="crop").transform([[F["good_png"], m]]),
+            (ImageLoadError,),
+            words,
+        )
+        for m, words in (
+            (d / "gone.png", ["gone.png", "not found"]),
+            (empty, ["empty_mask.png", "empty"]),
+            (wide, ["wide_mask.png", "aspect"]),
+        )
+    ]
+    worst = max(outs, key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, " / ".join(o.message for o in outs), worst.verdict)
+
+
+@case("io", "ImageLoader().transform([]) (no paths)")
+def loader_empty():
+    from xraynet.io import ImageLoader
+
+    return expect_error(lambda: ImageLoader(size=16).transform([]), (ValueError,), ["empty"])
+
+
+@case("io", "ImageLoader().transform('one/path.png') (a bare string)")
+def loader_bare_string():
+    from xraynet.io import ImageLoader
+
+    return expect_error(
+        lambda: ImageLoader(size=16).transform(str(F["good_png"])), (ValueError,), ["list"]
+    )
+
+
+@case("io", "ImageLoader on [good, missing, good] with n_jobs=2")
+def loader_missing_file():
+    from xraynet.io import ImageLoader, ImageLoadError
+
+    missing = ROOT / "bad" / "missing.png"
+    return expect_error(
+        lambda: ImageLoader(size=16, n_jobs=2).transform([F["good_png"], missing, F["good_png"]]),
+        (ImageLoadError,),
+        ["missing.png", "not found"],
+    )
+
+
+@case("io", "ImageLoader(size=0)")
+def loader_size_zero():
+    from xraynet.io import ImageLoader
+
+    return expect_error(
+        lambda: ImageLoader(size=0).transform([F["good_png"]]), (ValueError,), ["size"]
+    )
+
+
+@case("io", "ImageLoader(size=(32, 'a'))")
+def loader_size_pair():
+    from xraynet.io import ImageLoader
+
+    return expect_error(
+        lambda: ImageLoader(size=(32, "a")).transform([F["good_png"]]), (ValueError,), ["size"]
+    )
+
+
+@case("io", "ImageLoader on a list of arrays of different sizes")
+def loader_mixed_arrays():
+    from xraynet.io import ImageLoader
+
+    X = [np.zeros((20, 30), np.uint8), np.zeros((50, 40, 3), np.uint8)]
+    return expect_ok(
+        lambda: ImageLoader(size=16).transform(X),
+        lambda r, _: (r.shape == (2, 16, 16, 1), str(r.shape)),
+    )
+
+
+@case("io", "ImageLoader on float images in [0, 300]")
+def loader_float_range():
+    from xraynet.io import ImageLoader
+
+    X = np.linspace(0, 300, 2 * 8 * 8).reshape(2, 8, 8)
+    return expect_error(lambda: ImageLoader(size=8).transform(X), (ValueError,), ["[0, 1]"])
+
+
+@case("io", "ImageLoader on [path, 3.5] (mixed list)")
+def loader_mixed_list():
+    from xraynet.io import ImageLoader
+
+    return expect_error(
+        lambda: ImageLoader(size=8).transform([str(F["good_png"]), 3.5]), (ValueError,), ["X[1]"]
+    )
+
+
+# ---------------------------------------------------------------- datasets
+def _tree(name, layout):
+    """``layout``: {relative path: image side or text}; returns the folder."""
+    root = ROOT / "trees" / name
+    root.mkdir(parents=True)
+    for rel, content in layout.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            p.mkdir()
+        elif isinstance(content, int):
+            _write(p, _xray(content, content))
+        else:
+            p.write_text(content)
+    return root
+
+
+def _folder(root, **kw):
+    from xraynet.datasets import load_image_folder
+
+    return lambda: load_image_folder(root, **kw)
+
+
+@case("datasets", "load_image_folder on an empty folder")
+def folder_empty():
+    root = _tree("empty", {})
+    return expect_error(_folder(root), (ValueError,), ["empty", "sub-folder"])
+
+
+@case("datasets", "load_image_folder with one class (NORMAL only)")
+def folder_one_class():
+    root = _tree("one", {"NORMAL/a.png": 16, "NORMAL/b.png": 16})
+
+    def check(data, _):
+        return list(data.target_names) == ["NORMAL"], f"target_names {list(data.target_names)}"
+
+    return expect_ok(_folder(root), check)
+
+
+@case("datasets", "class folders nested two levels (class/patient/study/*.png)")
+def folder_nested():
+    root = _tree(
+        "nested",
+        {"NORMAL/p1/s1/a.png": 16, "NORMAL/p2/b.png": 16, "PNEUMONIA/p3/s1/c.png": 16},
+    )
+    return expect_ok(
+        _folder(root), lambda d, _: (len(d.filenames) == 3, f"{len(d.filenames)} files")
+    )
+
+
+@case("datasets", "the data set root (chest_xray/{train,test}/...) instead of a split")
+def folder_wrong_level():
+    root = _tree(
+        "level", {"train/NORMAL/a.png": 16, "train/PNEUMONIA/b.png": 16, "test/NORMAL/c.png": 16}
+    )
+    return expect_error(_folder(root), (ValueError,), ["sub-folders", "classes"])
+
+
+@case("datasets", "hidden files (.DS_Store, ._a.png, Thumbs.db) in class folders")
+def folder_hidden():
+    root = _tree(
+        "hidden",
+        {
+            "NORMAL/a.png": 16,
+            "NORMAL/.DS_Store": "x",
+            "NORMAL/._a.png": "AppleDouble",
+            "PNEUMONIA/b.png": 16,
+            "PNEUMONIA/Thumbs.db": "x",
+            ".git/HEAD": "ref",
+        },
+    )
+
+    def check(d, caught):
+        return len(d.filenames) == 2 and not caught, f"{len(d.filenames)} files, warnings {caught}"
+
+    return expect_ok(_folder(root), check)
+
+
+@case("datasets", "mixed image sizes and formats, then ImageLoader(size=24)")
+def folder_mixed_sizes():
+    root = _tree("mixed", {"NORMAL/a.png": 16, "NORMAL/b.jpg": 64, "PNEUMONIA/c.bmp": 40})
+    from xraynet.io import ImageLoader
+
+    def fn():
+        return ImageLoader(size=24).transform(_folder(root)().filenames).shape
+
+    return expect_ok(fn, lambda s, _: (s == (3, 24, 24, 1), str(s)))
+
+
+@case("datasets", "non-image files (notes.txt, scan.pdf) among the images")
+def folder_non_images():
+    root = _tree(
+        "nonimg",
+        {
+            "NORMAL/a.png": 16,
+            "NORMAL/notes.txt": "x",
+            "PNEUMONIA/b.png": 16,
+            "PNEUMONIA/scan.pdf": "%PDF",
+        },
+    )
+    return expect_warning(_folder(root), ["notes.txt", "skipped"])
+
+
+@case("datasets", "no recognisable normal class (covid/, influenza/)")
+def folder_no_normal():
+    root = _tree("nonormal", {"covid/a.png": 16, "influenza/b.png": 16})
+    return expect_error(_folder(root), (ValueError,), ["normal_class"])
+
+
+@case("datasets", "load_image_folder on a file")
+def folder_is_file():
+    return expect_error(_folder(F["good_png"]), (ValueError,), ["good.png", "folder"])
+
+
+@case("datasets", "load_image_folder on a missing path")
+def folder_missing():
+    return expect_error(_folder(ROOT / "nope"), (ValueError,), ["nope", "does not exist"])
+
+
+@case("datasets", "a class folder with no images")
+def folder_empty_class():
+    root = _tree("emptyclass", {"NORMAL/a.png": 16, "PNEUMONIA": None})
+    return expect_error(_folder(root), (ValueError,), ["PNEUMONIA", "no image"])
+
+
+@case("datasets", "a class sub-folder it may not read (forked, uid 65534)")
+def folder_unreadable_subfolder():
+    root = _tree("perm", {"NORMAL/a.png": 16, "PNEUMONIA/b.png": 16, "PNEUMONIA/ward2/c.png": 16})
+    (root / "PNEUMONIA" / "ward2").chmod(0)
+    try:
+        from xraynet.datasets import load_image_folder
+
+        res = as_unprivileged(lambda: [len(load_image_folder(root).filenames)])
+    finally:
+        (root / "PNEUMONIA" / "ward2").chmod(0o755)
+    if "exc" in res:
+        words_ok = "ward2" in res["msg"]
+        return Outcome(res["exc"], _one_line(res["msg"]), "OK" if words_ok else "WEAK")
+    n = res["result"][0]
+    return Outcome("returned", f"{n} of 3 images, no warning", "BUG" if n < 3 else "OK")
+
+
+@case("datasets", "check_files=True with one corrupt image")
+def folder_check_files():
+    root = _tree("corrupt", {"NORMAL/a.png": 16, "NORMAL/b.png": "garbage", "PNEUMONIA/c.png": 16})
+    return expect_warning(
+        _folder(root, check_files=True),
+        ["b.png", "unreadable"],
+        check=lambda d: (len(d.filenames) == 2, f"{len(d.filenames)} files"),
+    )
+
+
+def _table(rows, name="table.csv"):
+    import pandas as pd
+
+    path = ROOT / "tables" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _table_images():
+    d = ROOT / "tables" / "img"
+    if not d.exists():
+        for i in range(4):
+            _write(d / f"{i}.png", _xray(16, 16, i))
+    return d
+
+
+def _load_table(path, **kw):
+    from xraynet.datasets import load_image_table
+
+    kw.setdefault("path_column", "path")
+    kw.setdefault("label_column", "label")
+    return lambda: load_image_table(path, **kw)
+
+
+@case("datasets", "load_image_table: path column missing")
+def table_missing_column():
+    _table_images()
+    t = _table({"file": ["img/0.png"], "label": ["normal"]}, "nocol.csv")
+    return expect_error(_load_table(t), (ValueError,), ["path_column", "file"])
+
+
+@case("datasets", "load_image_table: label column missing")
+def table_missing_label():
+    _table_images()
+    t = _table({"path": ["img/0.png"], "finding": ["normal"]}, "nolabel.csv")
+    return expect_error(_load_table(t), (ValueError,), ["label_column", "finding"])
+
+
+@case("datasets", "load_image_table: an empty label cell")
+def table_empty_label():
+    _table_images()
+    t = _table({"path": ["img/0.png", "img/1.png"], "label": ["normal", None]}, "nan.csv")
+    return expect_error(_load_table(t), (ValueError,), ["label"])
+
+
+@case("datasets", "load_image_table: label_map lacks a label")
+def table_bad_label_map():
+    _table_images()
+    t = _table({"path": ["img/0.png", "img/1.png"], "label": ["normal", "weird"]}, "map.csv")
+    return expect_error(
+        _load_table(t, label_map={"normal": "normal"}), (ValueError,), ["weird", "label_map"]
+    )
+
+
+@case("datasets", "load_image_table: one of three files missing")
+def table_missing_file():
+    _table_images()
+    t = _table(
+        {"path": ["img/0.png", "img/9.png", "img/1.png"], "label": ["normal", "sick", "sick"]},
+        "missing.csv",
+    )
+    return expect_warning(
+        _load_table(t), ["9.png", "does not exist"], check=lambda d: (len(d.filenames) == 2, "")
+    )
+
+
+@case("datasets", "load_image_table: relative paths, CSV in another folder, no image_dir")
+def table_relative_paths():
+    _table_images()
+    t = _table({"path": ["img/0.png", "img/1.png"], "label": ["normal", "sick"]}, "rel.csv")
+
+    def check(d, _):
+        return all(Path(f).is_file() for f in d.filenames), f"resolved to {d.filenames[0]}"
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # relative to the CSV, not to the working directory
+    try:
+        return expect_ok(_load_table(t), check)
+    finally:
+        os.chdir(cwd)
+
+
+@case("datasets", "load_image_table: every path missing")
+def table_all_missing():
+    t = _table({"path": ["x/0.png", "x/1.png"], "label": ["normal", "sick"]}, "allmissing.csv")
+    return expect_error(_load_table(t), (ValueError,), ["image_dir"])
+
+
+@case("datasets", "load_image_table on a PNG file (not a CSV)")
+def table_not_csv():
+    return expect_error(_load_table(F["good_png"]), (ValueError,), ["good.png", "CSV"])
+
+
+@case("datasets", "load_image_table: labels with no normal class")
+def table_no_normal():
+    _table_images()
+    t = _table({"path": ["img/0.png", "img/1.png"], "label": ["covid", "flu"]}, "nonormal.csv")
+    return expect_error(_load_table(t), (ValueError,), ["normal_class"])
+
+
+# ---------------------------------------------------------------- estimators
+def _cnn():
+    from xraynet.models import CNNClassifier
+
+    return CNNClassifier(epochs=1, validation_fraction=0, random_state=0)
+
+
+def _imgs(n, side=16, dtype=np.uint8):
+    return np.stack([_xray(side, side, i, i % 2 == 1) for i in range(n)])[..., None].astype(dtype)
+
+
+@case("estimators", "CNNClassifier.fit on 2-D X (n, 256)")
+def cnn_2d():
+    X = _imgs(6).reshape(6, -1)
+    return expect_error(lambda: _cnn().fit(X, np.arange(6) % 2), (ValueError,), ["shape", "X"])
+
+
+@case("estimators", "CNNClassifier.fit on 5-D X")
+def cnn_5d():
+    X = _imgs(6)[..., None]
+    return expect_error(lambda: _cnn().fit(X, np.arange(6) % 2), (ValueError,), ["shape"])
+
+
+@case("estimators", "CNNClassifier.fit on 1 sample")
+def cnn_one_sample():
+    return expect_error(lambda: _cnn().fit(_imgs(1), [0]), (ValueError,), ["class"])
+
+
+@case("estimators", "CNNClassifier.fit with a single class")
+def cnn_single_class():
+    return expect_error(lambda: _cnn().fit(_imgs(6), np.zeros(6, int)), (ValueError,), ["class"])
+
+
+@case("estimators", "CNNClassifier.fit with string labels, predict returns them")
+def cnn_string_labels():
+    y = np.array(["normal", "pneumonia"] * 3)
+
+    def fn():
+        return _cnn().fit(_imgs(6), y).predict(_imgs(4))
+
+    return expect_ok(fn, lambda p, _: (set(p) <= {"normal", "pneumonia"}, f"predicted {list(p)}"))
+
+
+@case("estimators", "CNNClassifier.fit on float X with NaN pixels")
+def cnn_nan():
+    X = _imgs(6, dtype=np.float32) / 255
+    X[2, 3, 3, 0] = np.nan
+    return expect_error(lambda: _cnn().fit(X, np.arange(6) % 2), (ValueError,), ["NaN"])
+
+
+@case("estimators", "fitted 16x16 CNN .predict on 24x24 images")
+def cnn_wrong_size():
+    return expect_error(lambda: MODELS["cnn"].predict(_imgs(2, 24)), (ValueError,), ["16", "24"])
+
+
+@case("estimators", "fitted 1-channel CNN .predict on RGB images")
+def cnn_wrong_channels():
+    X = np.repeat(_imgs(2), 3, axis=3)
+    return expect_error(lambda: MODELS["cnn"].predict(X), (ValueError,), ["channel"])
+
+
+@case("estimators", "CNNClassifier().predict before fit")
+def cnn_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    return expect_error(lambda: _cnn().predict(_imgs(2)), (NotFittedError,), ["fit"])
+
+
+@case("estimators", "CNNClassifier.fit with len(y) != len(X)")
+def cnn_length_mismatch():
+    return expect_error(lambda: _cnn().fit(_imgs(6), [0, 1, 0]), (ValueError,), ["6", "3"])
+
+
+@case("estimators", "CNNClassifier(epochs=0).fit")
+def cnn_epochs_zero():
+    from xraynet.models import CNNClassifier
+
+    return expect_error(
+        lambda: CNNClassifier(epochs=0).fit(_imgs(6), np.arange(6) % 2), (ValueError,), ["epochs"]
+    )
+
+
+@case("estimators", "CNNClassifier.fit on file paths (no ImageLoader)")
+def cnn_paths():
+    X = np.array([str(F["good_png"])] * 4, dtype=object)
+    return expect_error(lambda: _cnn().fit(X, [0, 1, 0, 1]), (ValueError,), ["ImageLoader"])
+
+
+# ---------------------------------------------------------------- persistence
+def _load(path, **kw):
+    from xraynet.models import load_model
+
+    return lambda: load_model(path, **kw)
+
+
+@case("persistence", "load_model on 4 KB of random bytes named .keras")
+def persist_garbage_keras():
+    p = ROOT / "models" / "garbage.keras"
+    return expect_error(_load(p), (ValueError,), ["garbage.keras", "not a .keras"])
+
+
+@case("persistence", "load_model on a corrupt zip named .xraynet")
+def persist_garbage_bundle():
+    p = ROOT / "models" / "garbage.xraynet"
+    return expect_error(_load(p), (ValueError,), ["garbage.xraynet"])
+
+
+@case("persistence", "load_model on a .keras cut in half")
+def persist_truncated_keras():
+    p = ROOT / "models" / "truncated.keras"
+    return expect_error(_load(p), (ValueError,), ["truncated.keras"])
+
+
+@case("persistence", "load_model on a plain pickle (.pkl), trusted=False")
+def persist_pickle():
+    p = ROOT / "models" / "random.pkl"
+    return expect_error(_load(p), (ValueError,), ["random.pkl", "trusted=True"])
+
+
+@case("persistence", "load_model on a code-running pickle (.joblib), trusted=False")
+def persist_evil_pickle():
+    out = expect_error(_load(ROOT / "models" / "evil.joblib"), (ValueError,), ["trusted=True"])
+    if (ROOT / "pwned").exists():
+        return Outcome(out.status, "the pickle's code ran", "BUG")
+    return out
+
+
+@case("persistence", "load_model on a pickle renamed .skops")
+def persist_pickle_as_skops():
+    p = ROOT / "models" / "pickle_named.skops"
+    return expect_error(_load(p), (ValueError,), ["pickle_named.skops", "pickle"])
+
+
+@case("persistence", "load_model on a .skops naming posix.system")
+def persist_untrusted_skops():
+    p = ROOT / "models" / "untrusted.skops"
+    return expect_error(_load(p), (ValueError,), ["untrusted.skops", "system", "trusted=True"])
+
+
+@case("persistence", "load_model on a .keras whose metadata names os:system")
+def persist_foreign_class():
+    p = ROOT / "models" / "foreign.keras"
+    return expect_error(_load(p), (ValueError,), ["os:system", "xraynet"])
+
+
+@case("persistence", "load_model on a bundle with a '../../evil.keras' entry")
+def persist_traversal():
+    p = ROOT / "models" / "traversal.xraynet"
+    out = expect_error(_load(p), (ValueError,), ["evil.keras"])
+    if (ROOT.parent / "evil.keras").exists():
+        return Outcome(out.status, "wrote outside the archive", "BUG")
+    return out
+
+
+@case("persistence", "load_model on an empty .skops")
+def persist_empty():
+    return expect_error(_load(ROOT / "models" / "empty.skops"), (ValueError,), ["empty"])
+
+
+@case("persistence", "load_model on a zip that is no model")
+def persist_plain_zip():
+    return expect_error(_load(ROOT / "models" / "plain.zip"), (ValueError,), ["plain.zip", "zip"])
+
+
+@case("persistence", "load_model on a folder / a missing file")
+def persist_folder_missing():
+    a = expect_error(_load(ROOT / "models"), (ValueError,), ["folder"])
+    b = expect_error(_load(ROOT / "models" / "nope.keras"), (FileNotFoundError,), ["nope.keras"])
+    worst = max((a, b), key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(f"{a.status} / {b.status}", f"{a.message} / {b.message}", worst.verdict)
+
+
+@case("persistence", "load_model(trusted=True) on random bytes named .joblib")
+def persist_trusted_garbage():
+    p = ROOT / "models" / "garbage.joblib"
+    p.write_bytes(b"\x80\x04" + np.random.default_rng(3).bytes(100))
+    return expect_error(_load(p, trusted=True), (ValueError,), ["garbage.joblib", "unpickle"])
+
+
+@case("persistence", "load_model on a FIFO named model.keras (nobody writes)")
+def persist_fifo():
+    fifo = ROOT / "models" / "fifo.keras"
+    os.mkfifo(fifo)
+    try:
+        return expect_error(
+            _load(fifo, trusted=True), (ValueError,), ["fifo.keras", "regular file"]
+        )
+    finally:
+        if fifo.exists():
+            with contextlib.suppress(OSError):  # unblock a hung open, if any
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                os.close(fd)
+            fifo.unlink()
+
+
+def _tampered(name, mutate):
+    """A copy of the CNN archive whose xraynet metadata text is ``mutate(meta)``."""
+    dst = ROOT / "models" / name
+    with (
+        zipfile.ZipFile(MODELS["keras"]) as zin,
+        zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for item in zin.infolist():
+            payload = zin.read(item)
+            if item.filename == "xraynet_estimator.json":
+                payload = mutate(json.loads(payload)).encode()
+            zout.writestr(item, payload)
+    return dst
+
+
+@case("persistence", "load_model on .keras metadata nested 100000 deep")
+def persist_deep_meta():
+    p = _tampered("deep.keras", lambda m: "[" * 100_000 + "]" * 100_000)
+    return expect_error(
+        _load(p), (ValueError,), ["deep.keras", "corrupt"], bad_types=(RecursionError,)
+    )
+
+
+@case("persistence", "load_model on .keras metadata whose params are a list")
+def persist_meta_list():
+    def mutate(m):
+        m["params"] = [1, 2]
+        return json.dumps(m)
+
+    return expect_error(_load(_tampered("list.keras", mutate)), (ValueError,), ["list.keras"])
+
+
+@case("persistence", "load_model on .keras metadata padded to 65 MB (zip bomb, ~70 KB packed)")
+def persist_meta_bomb():
+    p = _tampered("bomb.keras", lambda m: json.dumps(m) + " " * (65 * 1024**2))
+    return expect_error(_load(p), (ValueError,), ["bomb.keras", "bytes"])
+
+
+@case("persistence", "load_model on a .keras whose network has a Lambda layer")
+def persist_lambda():
+    import keras
+
+    net = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Lambda(lambda x: x * 2)])
+    raw = ROOT / "models" / "lambda_raw.keras"
+    net.save(raw)
+    dst = ROOT / "models" / "lambda.keras"
+    with (
+        zipfile.ZipFile(raw) as zin,
+        zipfile.ZipFile(MODELS["keras"]) as zmeta,
+        zipfile.ZipFile(dst, "w") as zout,
+    ):
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item))
+        zout.writestr("xraynet_estimator.json", zmeta.read("xraynet_estimator.json"))
+    return expect_error(_load(dst), (ValueError,), ["lambda.keras", "safe_mode"])
+
+
+@case("persistence", "save_model to a path under a file (results.txt/model)")
+def persist_save_under_file():
+    from xraynet.models import save_model
+
+    blocker = ROOT / "models" / "results.txt"
+    blocker.write_text("x")
+    return expect_error(
+        lambda: save_model(MODELS["cnn"], blocker / "model"), (OSError, ValueError), ["results.txt"]
+    )
+
+
+@case("persistence", "save_model with a mismatched suffix (CNN -> .skops)")
+def persist_save_suffix():
+    from xraynet.models import save_model
+
+    return expect_error(
+        lambda: save_model(MODELS["cnn"], ROOT / "models" / "x.skops"), (ValueError,), [".keras"]
+    )
+
+
+# ---------------------------------------------------------------- CLI
+def _predict(*args):
+    return ["predict", *args]
+
+
+@case("cli", "xraynet (no command)")
+def cli_no_command():
+    rc, out, err = run_cli([])
+    verdict = "OK" if rc == 2 and "COMMAND" in (out + err) else "WEAK"
+    return Outcome(f"exit {rc}", "prints the help", verdict)
+
+
+@case("cli", "xraynet frobnicate")
+def cli_unknown_command():
+    return cli_case(["frobnicate"], 2, ["frobnicate"])
+
+
+@case("cli", "compare on a missing DATA_DIR")
+def cli_compare_missing():
+    return cli_case(["compare", ROOT / "nope", "--out", ROOT / "o1"], 2, ["DATA_DIR", "nope"])
+
+
+@case("cli", "compare with DATA_DIR a file")
+def cli_compare_file():
+    return cli_case(["compare", F["good_png"], "--out", ROOT / "o1"], 2, ["good.png"])
+
+
+def _compare(*extra):
+    return ["compare", F["data_dir"], "--models", "hog_svm", "--quick", "-q", *extra]
+
+
+NUMERIC = [
+    ("--cv", ["1", "abc", "-3", "1.5", "30"]),
+    ("--size", ["0", "abc", "-8"]),
+    ("--epochs", ["0", "x"]),
+    ("--n-jobs", ["abc", "0"]),
+    ("--random-state", ["-1", "abc", "99999999999"]),
+    ("--max-pixels", ["0", "1e6"]),
+]
+
+
+@case("cli", "compare: every numeric option with bad values (15 runs)")
+def cli_compare_numbers():
+    rows = []
+    for option, values in NUMERIC:
+        for v in values:
+            o = cli_case(_compare(option, v, "--out", ROOT / "onum"), 2, [option])
+            rows.append((f"{option} {v}", o))
+    bad = [(n, o) for n, o in rows if o.verdict != "OK"]
+    if not bad:
+        return Outcome("exit 2 x15", f"e.g. {rows[4][1].message}", "OK")
+    worst = max(bad, key=lambda r: ("OK", "WEAK", "BUG").index(r[1].verdict))
+    return Outcome(
+        worst[1].status,
+        "; ".join(f"{n}: {o.status} {o.message} [{o.verdict}]" for n, o in bad),
+        worst[1].verdict,
+    )
+
+
+@case("cli", "compare --out an existing file")
+def cli_compare_out_file():
+    blocker = ROOT / "out_is_a_file.txt"
+    blocker.write_text("keep me")
+    o = cli_case(_compare("--out", blocker), 2, ["--out", "out_is_a_file.txt"])
+    if blocker.read_text() != "keep me":
+        return Outcome(o.status, "the file was replaced", "BUG")
+    return o
+
+
+@case("cli", "compare --out under a file (file.txt/results)")
+def cli_compare_out_under_file():
+    blocker = ROOT / "blocker.txt"
+    blocker.write_text("x")
+    return cli_case(_compare("--out", blocker / "results"), 2, ["--out"])
+
+
+@case("cli", "compare --out in a folder it cannot write (forked, uid 65534)")
+def cli_compare_out_unwritable():
+    locked = ROOT / "locked"
+    locked.mkdir()
+    locked.chmod(0o755 if os.geteuid() == 0 else 0o555)  # root-owned: uid 65534 cannot write
+    res = as_unprivileged(lambda: run_cli(_compare("--out", locked / "results"), timeout=60))
+    if "exc" in res:
+        return Outcome(res["exc"], _one_line(res["msg"]), "BUG", "escaped main()")
+    rc, out, err = res["result"]
+    o = judge_cli(rc, out, err, 2, ["--out", "cannot"])
+    if "leaderboard" in out:
+        return Outcome(o.status, "refused only after training", "BUG")
+    return o
+
+
+@case("cli", "compare --models nope")
+def cli_compare_unknown_model():
+    return cli_case(_compare("--models", "nope", "--out", ROOT / "o2"), 2, ["nope", "hog_svm"])
+
+
+@case("cli", "compare on a folder with one class")
+def cli_compare_one_class():
+    root = _tree("cli_one", {"NORMAL/a.png": 16, "NORMAL/b.png": 16})
+    return cli_case(["compare", root, "--quick", "--out", ROOT / "o3"], 2, ["one class"])
+
+
+@case("cli", "compare on a folder without a normal class")
+def cli_compare_no_normal():
+    root = _tree("cli_nonormal", {"covid/a.png": 16, "flu/b.png": 16})
+    return cli_case(["compare", root, "--quick", "--out", ROOT / "o4"], 2, ["--normal"])
+
+
+@case("cli", "compare --test on a missing folder")
+def cli_compare_missing_test():
+    return cli_case(_compare("--test", ROOT / "nope", "--out", ROOT / "o5"), 2, ["--test", "nope"])
+
+
+@case("cli", "compare --dataset pneumoniamnist with DATA_DIR too")
+def cli_compare_both():
+    return cli_case(
+        ["compare", F["data_dir"], "--dataset", "pneumoniamnist", "--out", ROOT / "o6"],
+        2,
+        ["DATA_DIR", "--dataset"],
+    )
+
+
+@case("cli", "compare --patient-pattern '(' (invalid regex)")
+def cli_compare_bad_regex():
+    return cli_case(
+        _compare("--patient-pattern", "(", "--out", ROOT / "o7"), 2, ["--patient-pattern"]
+    )
+
+
+@case("cli", "compare on a folder with a corrupt image (no --skip-unreadable)")
+def cli_compare_corrupt():
+    layout = {f"NORMAL/person{i}_n.png": 24 for i in range(6)}
+    layout.update({f"PNEUMONIA/person{i + 10}_bacteria_1.png": 24 for i in range(6)})
+    layout["PNEUMONIA/person99_bacteria_9.png"] = "not a png"
+    root = _tree("cli_corrupt", layout)
+    rc, out, err = run_cli(
+        [
+            "compare",
+            root,
+            "--models",
+            "hog_svm",
+            "--quick",
+            "--no-stress",
+            "--cv",
+            "2",
+            "-q",
+            "--out",
+            ROOT / "o8",
+        ],
+        timeout=180,
+    )
+    if rc == 0:
+        return Outcome("exit 0", "ran through a corrupt file without a word", "BUG")
+    return judge_cli(rc, out, err, 1, ["person99_bacteria_9.png"])
+
+
+@case("cli", "predict with a missing MODEL")
+def cli_predict_missing_model():
+    return cli_case(_predict(ROOT / "nope.skops", F["good_png"]), 2, ["MODEL", "nope.skops"])
+
+
+@case("cli", "predict with a random pickle as MODEL")
+def cli_predict_pickle():
+    return cli_case(_predict(ROOT / "models" / "random.pkl", F["good_png"]), 2, ["--trust-pickle"])
+
+
+@case("cli", "predict with a code-running pickle, no --trust-pickle")
+def cli_predict_evil():
+    o = cli_case(_predict(ROOT / "models" / "evil.pkl", F["good_png"]), 2, ["MODEL", "evil.pkl"])
+    if (ROOT / "pwned").exists():
+        return Outcome(o.status, "the pickle's code ran", "BUG")
+    return o
+
+
+@case("cli", "predict --trust-pickle with a pickle holding a dict")
+def cli_predict_trusted_dict():
+    return cli_case(
+        _predict(ROOT / "models" / "random.pkl", F["good_png"], "--trust-pickle"), 2, ["classifier"]
+    )
+
+
+@case("cli", "predict with a truncated .keras")
+def cli_predict_truncated_keras():
+    return cli_case(
+        _predict(ROOT / "models" / "truncated.keras", F["good_png"]), 2, ["truncated.keras"]
+    )
+
+
+@case("cli", "predict with a .skops naming posix.system")
+def cli_predict_untrusted_skops():
+    return cli_case(_predict(ROOT / "models" / "untrusted.skops", F["good_png"]), 2, ["system"])
+
+
+@case("cli", "predict with MODEL a folder")
+def cli_predict_model_folder():
+    return cli_case(_predict(ROOT / "models", F["good_png"]), 2, ["folder"])
+
+
+@case("cli", "predict: good, missing, corrupt and FIFO images -> rows for the good ones")
+def cli_predict_mixed():
+    rc, out, err = run_cli(
+        _predict(
+            MODELS["skops"],
+            F["good_png"],
+            ROOT / "bad" / "missing.png",
+            F["trunc_png"],
+            F["fifo"],
+            F["umlaut"],
+        )
+    )
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    o = judge_cli(rc, out, err, 1, ["missing.png", "truncated.png", "pipe.png"], max_lines=5)
+    if o.verdict == "OK" and len(rows) != 2:
+        return Outcome(o.status, f"{len(rows)} rows printed, expected 2", "BUG")
+    return o
+
+
+@case("cli", "predict with MODEL a FIFO (nobody writes)")
+def cli_predict_fifo_model():
+    fifo = ROOT / "models" / "fifo_model.skops"
+    os.mkfifo(fifo)
+    try:
+        return cli_case(_predict(fifo, F["good_png"]), 2, ["fifo_model.skops", "regular file"])
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        fifo.unlink()
+
+
+@case("cli", "predict --threshold 0.99 on a 3-class model")
+def cli_predict_threshold_multiclass():
+    rc, out, err = run_cli(_predict(MODELS["three"], F["good_png"], "--threshold", "0.99"))
+    if rc == 0:
+        return Outcome("exit 0", "--threshold silently ignored (argmax used)", "BUG")
+    return judge_cli(rc, out, err, 2, ["--threshold", "3 classes"])
+
+
+@case("cli", "predict with a foreign metrics.json (a JSON list) beside MODEL")
+def cli_predict_foreign_sidecar():
+    (MODELS["three"].parent / "metrics.json").write_text("[1, 2]")
+    rc, out, err = run_cli(_predict(MODELS["three"], F["good_png"]))
+    (MODELS["three"].parent / "metrics.json").unlink()
+    if rc == 0:
+        return Outcome("exit 0", _one_line(out.splitlines()[-1]), "OK")
+    return judge_cli(rc, out, err, 0)
+
+
+@case("cli", "predict on a folder holding a symlink loop and one image")
+def cli_predict_symlink_folder():
+    root = _tree("cli_loop", {"a.png": 16})
+    os.symlink(root, root / "again")
+    rc, out, err = run_cli(_predict(MODELS["skops"], root))
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    if rc == "hang" or "Traceback" in err:
+        return judge_cli(rc, out, err, 0)
+    return Outcome(
+        f"exit {rc}", f"{len(rows)} row(s)", "OK" if rc == 0 and len(rows) == 1 else "BUG"
+    )
+
+
+@case("cli", "predict --size 24 with a 16 px CNN / --size 64 with a loader model")
+def cli_predict_size_mismatch():
+    a = cli_case(
+        _predict(MODELS["keras"], F["good_png"], F["space"], "--size", "24"), 2, ["--size", "16x16"]
+    )
+    b = cli_case(_predict(MODELS["skops"], F["good_png"], "--size", "64"), 2, ["--size"])
+    worst = max((a, b), key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, f"{a.message} / {b.message}", worst.verdict)
+
+
+@case("cli", "predict with a model whose stored threshold_ is NaN")
+def cli_predict_nan_threshold():
+    from xraynet.models import load_model, save_model
+
+    model = load_model(MODELS["skops"])
+    model.threshold_ = float("nan")
+    path = save_model(model, ROOT / "models" / "nan_threshold")
+    rc, out, err = run_cli(_predict(path, F["good_png"]))
+    if rc == 0:
+        return Outcome(
+            "exit 0", f"predicted {out.splitlines()[-1].split()[-1]} at threshold nan", "BUG"
+        )
+    return judge_cli(rc, out, err, 2, ["threshold_", "nan"])
+
+
+@case("cli", "python -m xraynet predict ... | head -0 (stdout closed early)")
+def cli_broken_pipe():
+    env = {k: v for k, v in os.environ.items() if k != "XRAYNET_DEBUG"}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "xraynet", "predict", MODELS["skops"], F["good_png"], F["space"]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    p.stdout.close()  # like `| head -0`: the reader is gone before the first row
+    try:
+        err = p.stderr.read()
+        rc = p.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return Outcome("hang", "", "BUG")
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("#")]
+    if "Traceback" in err:
+        return Outcome(f"exit {rc}", _one_line(lines[-1]), "BUG", "traceback")
+    if lines:
+        return Outcome(f"exit {rc}", _one_line(" / ".join(lines)), "WEAK", "noise on stderr")
+    return Outcome(f"exit {rc}", "quiet", "OK")
+
+
+@case("cli", "compare --size 100000 (a typo for 100)")
+def cli_compare_size_huge():
+    return cli_case(
+        _compare("--size", "100000", "--no-stress", "--out", ROOT / "o9"), 2, ["--size"]
+    )
+
+
+@case("cli", "predict --threshold 2 / nan / -0.1")
+def cli_predict_threshold():
+    outs = [
+        cli_case(_predict(MODELS["skops"], F["good_png"], "--threshold", t), 2, ["--threshold"])
+        for t in ("2", "nan", "-0.1")
+    ]
+    worst = max(outs, key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, outs[0].message, worst.verdict)
+
+
+@case("cli", "predict --size 0 / --max-pixels -5")
+def cli_predict_numbers():
+    a = cli_case(_predict(MODELS["keras"], F["good_png"], "--size", "0"), 2, ["--size"])
+    b = cli_case(
+        _predict(MODELS["skops"], F["good_png"], "--max-pixels", "-5"), 2, ["--max-pixels"]
+    )
+    worst = max((a, b), key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, f"{a.message} / {b.message}", worst.verdict)
+
+
+@case("cli", "predict a PNG bomb with --max-pixels 1000")
+def cli_predict_bomb():
+    return cli_case(
+        _predict(MODELS["skops"], F["good_png"], "--max-pixels", "1000"), 1, ["--max-pixels"]
+    )
+
+
+@case("cli", "predict a folder with no images")
+def cli_predict_empty_folder():
+    root = _tree("cli_noimg", {"readme.txt": "x"})
+    return cli_case(_predict(MODELS["skops"], root), 2, ["no image files"])
+
+
+@case("cli", "predict --from-file missing / binary")
+def cli_predict_from_file():
+    binary = ROOT / "list.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x80" * 50)
+    a = cli_case(_predict(MODELS["skops"], "--from-file", ROOT / "nolist.txt"), 2, ["--from-file"])
+    b = cli_case(_predict(MODELS["skops"], "--from-file", binary), 2, ["--from-file"])
+    worst = max((a, b), key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, f"{a.message} / {b.message}", worst.verdict)
+
+
+@case("cli", "predict --classes a,b,c on a 2-class model")
+def cli_predict_classes():
+    return cli_case(
+        _predict(MODELS["skops"], F["good_png"], "--classes", "a,b,c"), 2, ["--classes"]
+    )
+
+
+@case("cli", "predict --format xml")
+def cli_predict_format():
+    return cli_case(_predict(MODELS["skops"], F["good_png"], "--format", "xml"), 2, ["--format"])
+
+
+@case("cli", "predict with the .keras CNN on a 64 px image (resized to 16)")
+def cli_predict_keras():
+    rc, out, err = run_cli(_predict(MODELS["keras"], F["good_png"], "--format", "json"))
+    try:
+        p = json.loads(out)["predictions"][0]["p_disease"]
+    except (ValueError, KeyError, IndexError):
+        return Outcome(f"exit {rc}", _one_line(err or out), "BUG")
+    return Outcome(f"exit {rc}", f"p_disease {p:.3f}", "OK" if rc == 0 and 0 <= p <= 1 else "BUG")
+
+
+@case("cli", "evaluate with a missing TEST")
+def cli_evaluate_missing():
+    return cli_case(
+        ["evaluate", MODELS["skops"], ROOT / "nope", "--out", ROOT / "e1"], 2, ["TEST", "nope"]
+    )
+
+
+@case("cli", "evaluate with a CSV lacking the label column")
+def cli_evaluate_bad_csv():
+    _table_images()
+    t = _table({"path": ["img/0.png", "img/1.png"], "finding": ["normal", "sick"]}, "eval.csv")
+    return cli_case(["evaluate", MODELS["skops"], t, "--out", ROOT / "e2"], 2, ["label"])
+
+
+@case("cli", "evaluate --out an existing file")
+def cli_evaluate_out_file():
+    blocker = ROOT / "eval_out.txt"
+    blocker.write_text("keep me")
+    rc, out, err = run_cli(
+        ["evaluate", MODELS["skops"], F["test_dir"], "--out", blocker, "--no-stress", "-q"]
+    )
+    if not blocker.is_file() or blocker.read_text() != "keep me":
+        return Outcome(f"exit {rc}", "replaced the user's file with a results folder", "BUG")
+    return judge_cli(rc, out, err, 2, ["--out"])
+
+
+@case("cli", "evaluate --random-state abc / --threshold 2")
+def cli_evaluate_numbers():
+    a = cli_case(
+        ["evaluate", MODELS["skops"], F["test_dir"], "--out", ROOT / "e3", "--random-state", "abc"],
+        2,
+        ["--random-state"],
+    )
+    b = cli_case(
+        ["evaluate", MODELS["skops"], F["test_dir"], "--out", ROOT / "e3", "--threshold", "2"],
+        2,
+        ["--threshold"],
+    )
+    worst = max((a, b), key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
+    return Outcome(worst.status, f"{a.message} / {b.message}", worst.verdict)
+
+
+@case("cli", "evaluate a 2-class model on a 3-class folder")
+def cli_evaluate_classes():
+    root = _tree("eval3", {"NORMAL/a.png": 16, "covid/b.png": 16, "flu/c.png": 16})
+    return cli_case(["evaluate", MODELS["skops"], root, "--out", ROOT / "e4"], 2, ["3 classes"])
+
+
+@case("cli", "evaluate on a folder with a corrupt image")
+def cli_evaluate_corrupt():
+    root = _tree(
+        "eval_corrupt", {"NORMAL/a.png": 32, "NORMAL/b.png": "junk", "PNEUMONIA/c.png": 32}
+    )
+    rc, out, err = run_cli(
+        ["evaluate", MODELS["skops"], root, "--out", ROOT / "e5", "--no-stress", "-q"]
+    )
+    if rc == 0:
+        return Outcome("exit 0", "evaluated around a corrupt file without a word", "BUG")
+    return judge_cli(rc, out, err, 1, ["b.png"])
+
+
+@case("cli", "python -m xraynet predict on a missing image (a real process)")
+def cli_subprocess_predict():
+    rc, out, err = run_subprocess(["-m", "xraynet", *_predict(MODELS["skops"], ROOT / "gone.png")])
+    return judge_cli(rc, out, err, 1, ["gone.png", "not found"])
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None):
+    global ROOT
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument(
+        "-k", default="", help="only cases whose group or name contains one of these (A,B,...)"
+    )
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    ROOT = Path(tempfile.mkdtemp(prefix="xraynet-trial-"))
+    ROOT.chmod(0o755)  # the unprivileged-user cases must reach their files
+    (ROOT / "home").mkdir()
+    (ROOT / "home").chmod(0o777)
+    try:
+        F.update(build_fixtures())
+        import xraynet.models  # noqa: F401 - TensorFlow once, before the timed cases
+
+        build_models()
+        print(f"fixtures ready in {time.perf_counter() - t0:.0f} s under {ROOT}", file=sys.stderr)
+        keys = args.k.split(",")
+        selected = [c for c in CASES if any(k in c[0] or k in c[1] for k in keys)]
+        for i, (group, name, what, fn) in enumerate(selected, 1):
+            t = time.perf_counter()
+            try:
+                o = fn()
+            except Exception as exc:  # noqa: BLE001 - a broken case is reported, not fatal
+                o = Outcome(
+                    "trial error", f"{type(exc).__name__}: {exc}", "BUG", "case itself failed"
+                )
+            RESULTS.append((i, group, name, what, o, time.perf_counter() - t))
+            print(
+                f"{i:3d} {o.verdict:4s} {name} ({time.perf_counter() - t:.1f} s)", file=sys.stderr
+            )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            F["fifo"].unlink()
+        for p_ in (ROOT / "bad" / "secret.png", ROOT / "locked"):
+            with contextlib.suppress(FileNotFoundError):
+                p_.chmod(0o755)
+        shutil.rmtree(ROOT, ignore_errors=True)
+    print_table()
+    counts = {v: sum(r[4].verdict == v for r in RESULTS) for v in ("OK", "WEAK", "BUG")}
+    print(
+        f"\n{len(RESULTS)} cases: {counts['OK']} OK, {counts['WEAK']} WEAK, {counts['BUG']} BUG"
+        f"  ({time.perf_counter() - t0:.0f} s)"
+    )
+    return 1 if counts["BUG"] else 0
+
+
+def print_table():
+    print(f"{'#':>3} {'verdict':7} {'group':11} {'case':28} {'outcome':22} message")
+    for i, group, name, what, o, _ in RESULTS:
+        note = f"  [{o.note}]" if o.note else ""
+        print(f"{i:3d} {o.verdict:7} {group:11} {name:28} {o.status[:22]:22} {o.message}{note}")
+        print(f"{'':3} {'':7} {'':11} {'  ' + what}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
