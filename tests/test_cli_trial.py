@@ -153,3 +153,56 @@ def test_stdout_closed_early_stops_quietly(two_class, tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
+
+
+def _dicom_without_extension(path):
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+    ds.Modality, ds.Rows, ds.Columns, ds.SamplesPerPixel = "CR", 20, 20, 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelData = (np.arange(400, dtype=np.uint16) * 10).tobytes()
+    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
+    return path
+
+
+def test_folder_dicoms_of_any_name_and_a_list_with_a_bom(two_class, tmp_path, capsys):
+    cnn, _, _, paths = two_class
+    folder = tmp_path / "pacs"
+    folder.mkdir()
+    uid = _dicom_without_extension(folder / "1.2.840.113619.2.55.3.1")  # PACS-style name
+    (folder / "notes.txt").write_text("not an image")
+    cv2.imwrite(str(folder / "b.png"), np.full((20, 20), 90, np.uint8))
+    rc, out, err = run(["predict", cnn, folder], capsys)
+    assert rc == 0, err
+    listed = [ln.split("\t")[0] for ln in out.splitlines()[1:]]
+    assert listed == [str(uid), str(folder / "b.png")]  # sorted; the .txt left out
+    scans = tmp_path / "scans.txt"
+    scans.write_text("\n".join(paths[:2]) + "\n", encoding="utf-8-sig")  # Notepad's BOM
+    rc, out, err = run(["predict", cnn, "--from-file", scans], capsys)
+    assert rc == 0, err
+    assert [ln.split("\t")[0] for ln in out.splitlines()[1:]] == paths[:2]
+
+
+def test_non_finite_probabilities_are_errors_not_normal(two_class, tmp_path, capsys):
+    from xraynet.models import load_model
+
+    cnn, _, _, paths = two_class
+    broken = load_model(cnn)
+    broken.model_.set_weights(
+        [np.full(w.shape, np.nan, w.dtype) for w in broken.model_.get_weights()]
+    )
+    model = save_model(broken, tmp_path / "nan")
+    rc, out, err = run(["predict", model, *paths[:2]], capsys)
+    assert rc == 1
+    assert out.splitlines() == ["path\tp_disease\tpredicted"]  # no row says "0" (normal)
+    assert err.count("MODEL gave non-finite probabilities [nan, nan]") == 2
+    assert "2 of 2 image(s) could not be read or classified" in err

@@ -24,10 +24,12 @@ _PREDICT_EPILOG = """\
 MODEL is a file written by 'xraynet compare' (or xraynet.models.save_model).
 A model trained on a folder takes image files of any size and format; a model
 trained on PneumoniaMNIST gets the files resized to its input size.
-IMAGE may be a folder: its image files, recursively, in sorted order (hidden
-files and folders skipped); --from-file reads paths, one per line. Images are
-classified 64 at a time; an image that cannot be read is reported by name on
-stderr, the others are still classified, and the exit status is then 1.
+IMAGE may be a folder: its image files (and DICOM files of any name),
+recursively, in sorted order (hidden files and folders skipped); --from-file
+reads paths, one per line. Images are classified 64 at a time; an image that
+cannot be read, or for which the model gives no finite probability, is
+reported by name on stderr, the others are still classified, and the exit
+status is then 1.
 Output: a header, then one line per image: path, P(disease) (1 - P(normal)
 for several disease classes) and the predicted class: at the model's stored
 decision threshold (--threshold to override) for a two-class model, the most
@@ -57,8 +59,8 @@ def add_predict_parser(sub, fmt):
         nargs="*",
         metavar="IMAGE",
         help="image files, or folders: their image files (.jpg .jpeg .png "
-        ".bmp .tif .tiff .dcm .dicom), recursively, in sorted order, "
-        "hidden files and folders skipped",
+        ".bmp .tif .tiff .dcm .dicom, and DICOM files of any name), "
+        "recursively, in sorted order, hidden files and folders skipped",
     )
     pred.add_argument(
         "--from-file",
@@ -181,10 +183,21 @@ def _cmd_predict(args):
                     msg = _option_message(args, " ".join(str(exc).split()))
                     print(f"{PROG}: error: {f}: {msg}", file=sys.stderr)
         for f, p in results:
+            if not np.all(np.isfinite(p)):  # a broken network: NaN would read as "normal"
+                failed.append(f)
+                print(
+                    f"{PROG}: error: {f}: MODEL gave non-finite probabilities "
+                    f"{np.asarray(p).tolist()} (a corrupt model?)",
+                    file=sys.stderr,
+                )
+                continue
             rows.append(_row(f, p, threshold, names))
     _write_rows(args, rows, threshold)
     if failed:
-        print(f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read", file=sys.stderr)
+        print(
+            f"{PROG}: {len(failed)} of {len(images)} image(s) could not be read or classified",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -246,12 +259,22 @@ def _image_extensions():
     return IMAGE_EXTENSIONS
 
 
+def _is_dicom(path):
+    """True when the regular file ``path`` has the DICOM magic ``DICM`` at byte 128."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return head[128:132] == b"DICM"
+
+
 def _image_paths(args):
     """The IMAGE arguments and --from-file lines, folders expanded; in the order given."""
     given = list(args.images)
     if args.from_file is not None:
         try:
-            text = Path(args.from_file).read_text()
+            text = Path(args.from_file).read_text(encoding="utf-8-sig")  # a BOM is no path
         except (OSError, UnicodeDecodeError) as exc:
             raise CLIError(
                 f"--from-file {args.from_file!r} cannot be read: "
@@ -272,9 +295,9 @@ def _image_paths(args):
         found = sorted(
             f
             for f in path.rglob("*")
-            if f.suffix.lower() in extensions
-            and f.is_file()
+            if f.is_file()
             and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            and (f.suffix.lower() in extensions or _is_dicom(f))
         )
         if not found:
             raise CLIError(f"IMAGE folder {item!r} holds no image files ({' '.join(extensions)})")
