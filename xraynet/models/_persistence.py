@@ -243,8 +243,11 @@ def load_model(path, *, trusted=False):
     if not path.exists():
         raise FileNotFoundError(f"no such model file: {path}")
     if path.is_dir():
+        inside = sorted(str(p) for s in _SAFE_SUFFIXES for p in path.glob(f"*{s}") if p.is_file())
+        hint = f" It holds {', '.join(repr(p) for p in inside[:3])}: load that." if inside else ""
         raise ValueError(
-            f"{path} is a folder; xraynet models are single files (.keras, .skops or .xraynet)."
+            f"{path} is a folder; xraynet models are single files (.keras, .skops or "
+            f".xraynet).{hint}"
         )
     if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would wait for a writer
         raise ValueError(

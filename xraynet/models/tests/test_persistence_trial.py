@@ -120,3 +120,15 @@ def test_bundle_template_with_invalid_json_names_the_entry(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.xraynet: corrupt net-0\.json"):
         load_model(bad)
     assert isinstance(load_model(path), VotingClassifier)
+
+
+def test_a_results_folder_given_as_the_model_names_the_model_inside(archive, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    with pytest.raises(ValueError, match=r"results is a folder; .*single files") as info:
+        load_model(results)
+    assert "It holds" not in str(info.value)
+    (results / "model.keras").write_bytes(archive.read_bytes())
+    (results / "leaderboard.csv").write_text("model\n")
+    with pytest.raises(ValueError, match=r"It holds '.*results/model\.keras': load that\."):
+        load_model(results)
