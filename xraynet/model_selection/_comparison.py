@@ -4,7 +4,6 @@ The per-fold work lives in ``_fold.py``, the stress-test scoring in
 ``_stress_scoring.py`` and the threshold choice in ``_threshold.py``.
 """
 
-import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -19,6 +18,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from xraynet.utils import is_path_input
+from xraynet.utils._progress import progress_bar, progress_write
 from xraynet.utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 
 from ._ensemble import ProbabilityEnsemble
@@ -37,11 +37,6 @@ __all__ = ["ModelComparison"]
 
 #: Metrics computed on every held-out fold, in leaderboard order.
 CLEAN_METRICS = ("roc_auc", "accuracy", "sensitivity", "specificity", "balanced_accuracy")
-
-
-def _log(verbose, msg):
-    if verbose:
-        print(f"[ModelComparison] {msg}", file=sys.stderr, flush=True)
 
 
 class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -108,7 +103,11 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Seed (>= 0) of the folds, the zoo and the stress test; fold ``k`` of
         the stress test uses ``random_state + k``.
     verbose : int, default=1
-        0 silent; 1 a line per candidate and fold on stderr.
+        0 silent. 1: on stderr, a progress bar over the (candidate, fold)
+        fits (tqdm; its postfix names the candidate and fold being fitted and
+        the last fold's ROC AUC) and one summary line per candidate. The bar
+        is redrawn at most every 30 s when stderr is not a terminal, so a log
+        file stays short. The candidates' own ``verbose`` is left as it is.
 
     Attributes
     ----------
@@ -309,9 +308,10 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             fitted_loader = clone(self.loader if self.loader is not None else ImageLoader())
             t0 = time.perf_counter()
             X = fitted_loader.fit_transform(np.asarray([str(p) for p in X], dtype=object))
-            _log(
-                self.verbose,
-                f"loaded {len(X)} images {X.shape[1:]} in {time.perf_counter() - t0:.1f} s",
+            progress_write(
+                f"[ModelComparison] loaded {len(X)} images {X.shape[1:]} "
+                f"in {time.perf_counter() - t0:.1f} s",
+                verbose=self.verbose,
             )
         else:
             X = check_image_array(X, name="X")
@@ -322,33 +322,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.splits_ = splits
         self.fold_estimators_, self.oof_proba_ = {}, {}
-        rows, fold_rows, stress_frames = {}, [], []
-        for i, (name, est) in enumerate(models.items(), 1):
-            t0 = time.perf_counter()
-            _log(self.verbose, f"({i}/{len(models)}) {name}: {len(splits)}-fold CV ...")
-            scorer = check_scoring(est, scoring=scorers) if scorers else None
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(fit_and_score_fold)(
-                    est, X, y, groups, tr, te, scorer, stress, self.random_state + k
-                )
-                for k, (tr, te) in enumerate(splits)
-            )
-            for _, exc in results:
-                if exc is not None and self.error_score == "raise":
-                    raise exc
-            rows[name] = self._summarise(name, [r for r, _ in results], fold_rows, stress_frames)
-            _log(
-                self.verbose,
-                f"{name}: "
-                + ", ".join(
-                    f"{k[:-5]}={rows[name][k]:.4f}"
-                    for k in rows[name]
-                    if k.endswith("_mean")
-                    and k[:-5] in ("roc_auc", "balanced_accuracy", "shifted_balanced_accuracy")
-                )
-                + f" ({time.perf_counter() - t0:.0f} s)"
-                + (f"  ERROR {rows[name]['error']}" if rows[name]["error"] else ""),
-            )
+        rows, fold_rows, stress_frames = self._cross_validate(models, X, y, groups, scorers, stress)
         self.cv_results_ = pd.DataFrame(fold_rows)
         self.stress_results_ = (
             pd.concat(stress_frames, ignore_index=True) if stress_frames else None
@@ -369,6 +343,52 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 models[self.best_name_], X, y, groups, fitted_loader
             )
         return self
+
+    def _cross_validate(self, models, X, y, groups, scorers, stress):
+        """Fit and score every candidate on every fold, with one progress bar over the fits."""
+        n_folds = len(self.splits_)
+        rows, fold_rows, stress_frames = {}, [], []
+        last = ""
+        with progress_bar(
+            len(models) * n_folds, "ModelComparison", verbose=self.verbose, unit="fit"
+        ) as bar:
+            for name, est in models.items():
+                t0 = time.perf_counter()
+                bar.set_postfix_str(f"{name} fold 1/{n_folds}{last}", refresh=False)
+                bar.update(0)  # redraws, at most every mininterval
+                scorer = check_scoring(est, scoring=scorers) if scorers else None
+                fold_results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                    delayed(fit_and_score_fold)(
+                        est, X, y, groups, tr, te, scorer, stress, self.random_state + k
+                    )
+                    for k, (tr, te) in enumerate(self.splits_)
+                )
+                results = []
+                for k, (result, exc) in enumerate(fold_results):
+                    if exc is not None and self.error_score == "raise":
+                        raise exc
+                    results.append(result)
+                    score = result["scores"].get("roc_auc", np.nan)
+                    last = f", last: {name} fold {k + 1} " + (
+                        "failed" if result["error"] else f"roc_auc={score:.3f}"
+                    )
+                    now = f"{name} fold {k + 2}/{n_folds}" if k + 1 < n_folds else name
+                    bar.set_postfix_str(now + last, refresh=False)
+                    bar.update(1)
+                rows[name] = self._summarise(name, results, fold_rows, stress_frames)
+                summary = ", ".join(
+                    f"{m[:-5]}={rows[name][m]:.4f}"
+                    for m in rows[name]
+                    if m.endswith("_mean")
+                    and m[:-5] in ("roc_auc", "balanced_accuracy", "shifted_balanced_accuracy")
+                )
+                error = f"  ERROR {rows[name]['error']}" if rows[name]["error"] else ""
+                progress_write(
+                    f"[ModelComparison] {name}: {summary} ({time.perf_counter() - t0:.0f} s)"
+                    + error,
+                    verbose=self.verbose,
+                )
+        return rows, fold_rows, stress_frames
 
     def _summarise(self, name, results, fold_rows, stress_frames):
         ok = [r for r in results if not r["error"]]
@@ -458,10 +478,10 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         winner = ProbabilityEnsemble(members, threshold=self.threshold_).fit()
         if fitted_loader is not None:
             winner = Pipeline([("load", fitted_loader), ("model", winner)])
-        _log(
-            self.verbose,
-            f"winner {self.best_name_}: {how}, threshold {self.threshold_:.3f} "
-            f"({time.perf_counter() - t0:.1f} s)",
+        progress_write(
+            f"[ModelComparison] winner {self.best_name_}: {how}, threshold "
+            f"{self.threshold_:.3f} ({time.perf_counter() - t0:.1f} s)",
+            verbose=self.verbose,
         )
         return winner
 

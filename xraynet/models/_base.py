@@ -61,6 +61,7 @@ from ..utils._validation import NonBoolInterval
 from ._feeding import ImageBatches, split_validation
 from ._fit_plumbing import (
     EARLY_STOPPING_PATIENCE,
+    EpochProgress,
     RecordLearningRate,
     make_optimizer,
     never,
@@ -132,7 +133,9 @@ class BaseImageClassifier(KerasClassifier):
         TensorFlow op determinism during ``fit``: two fits on CPU give
         identical predictions. ``None`` is non-deterministic.
     verbose : int
-        Keras verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+        0 silent; 1 a tqdm progress bar over the epochs on stderr (batch and
+        last epoch's metrics in its postfix, redrawn at most every 30 s when
+        stderr is not a terminal); 2 Keras' own line per epoch on stdout.
 
     Attributes
     ----------
@@ -292,6 +295,10 @@ class BaseImageClassifier(KerasClassifier):
             y, groups, float(self.validation_fraction), seed, owner=type(self).__name__
         )
 
+    def _tqdm_progress(self):
+        """``verbose=1`` (or True): xraynet's epoch bar instead of Keras' progress bar."""
+        return self.verbose == 1
+
     def _callbacks(self, has_validation):
         callbacks = [RecordLearningRate()]
         if has_validation:
@@ -301,7 +308,8 @@ class BaseImageClassifier(KerasClassifier):
                     patience=2,
                     factor=0.3,
                     min_lr=1e-6,
-                    verbose=int(self.verbose > 0),
+                    # with the bar, the learning rate is in its postfix instead
+                    verbose=int(self.verbose > 0 and not self._tqdm_progress()),
                 )
             )
         es = self.early_stopping
@@ -431,8 +439,9 @@ class BaseImageClassifier(KerasClassifier):
                 train_data,
                 validation_data=val_data,
                 epochs=int(self.epochs),
-                callbacks=self._callbacks(val is not None),
-                verbose=self.verbose,
+                callbacks=self._callbacks(val is not None)
+                + ([EpochProgress(type(self).__name__)] if self._tqdm_progress() else []),
+                verbose=0 if self._tqdm_progress() else self.verbose,
                 shuffle=False,  # ImageBatches reshuffles itself (seeded)
             )
         self.model_ = model

@@ -15,6 +15,7 @@ from tensorflow.python.framework import config as _tf_config
 __all__ = [
     "EARLY_STOPPING_PATIENCE",
     "OPTIMIZERS",
+    "EpochProgress",
     "RecordLearningRate",
     "make_optimizer",
     "never",
@@ -36,6 +37,53 @@ class RecordLearningRate(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and "learning_rate" not in logs:
             logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """A tqdm bar over the epochs on stderr, in place of Keras' own progress bar.
+
+    The postfix shows the batch within the current epoch (redrawn at most
+    every ``mininterval``: 0.1 s in a terminal, 30 s in a log file) and the
+    metrics of the last finished epoch. Put it after the callbacks that add
+    to the epoch logs (``RecordLearningRate``) so that it sees their values.
+
+    Parameters
+    ----------
+    desc : str
+        Text before the bar (the estimator's class name).
+    """
+
+    def __init__(self, desc):
+        super().__init__()
+        self.desc = desc
+        self._bar = None
+        self._last = ""
+
+    def on_train_begin(self, logs=None):
+        from ..utils._progress import progress_bar
+
+        self._bar = progress_bar(
+            self.params.get("epochs"), self.desc, verbose=True, unit="epoch", leave=None
+        )
+        self._last = ""
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = self.params.get("steps")
+        where = f"batch {batch + 1}" + (f"/{steps}" if steps else "")
+        self._bar.set_postfix_str(where + self._last, refresh=False)
+        self._bar.update(0)  # redraws at most every mininterval
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last = "".join(
+            f", {k}={float(v):.4g}" for k, v in (logs or {}).items() if np.ndim(v) == 0
+        )
+        self._bar.set_postfix_str(self._last[2:], refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def never(self):

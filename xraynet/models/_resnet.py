@@ -173,7 +173,8 @@ class ResNetClassifier(BaseImageClassifier):
         Seed for weights, split, shuffling, dropout and augmentation; an int
         makes CPU training reproducible.
     verbose : int, default=0
-        Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
+        0 silent; 1 a progress bar over the epochs on stderr (tqdm; batch and
+        last epoch's metrics in its postfix); 2 Keras' own line per epoch.
 
     Attributes
     ----------

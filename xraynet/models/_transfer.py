@@ -131,7 +131,8 @@ default="mobilenetv2"
     random_state : int, RandomState or None, default=None
         Seed for weights, split, shuffling, dropout and augmentation.
     verbose : int, default=0
-        Keras progress output.
+        0 silent; 1 a progress bar over the epochs on stderr (tqdm; batch and
+        last epoch's metrics in its postfix); 2 Keras' own line per epoch.
 
     Attributes
     ----------

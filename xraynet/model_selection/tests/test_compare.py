@@ -417,3 +417,27 @@ def test_bad_parameters_fail_before_any_training(params, match):
     with pytest.raises(ValueError, match=match):
         ModelComparison({"m": CountsFits()}, cv=2, verbose=0, **params).fit(X, y)
     assert CountsFits.fits == []
+
+
+def _synthetic(n=24, size=8):
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 1], n // 2)
+    X = (rng.integers(0, 100, (n, size, size, 1)) + 120 * y[:, None, None, None]).astype(np.uint8)
+    return X, y
+
+
+def test_verbose_0_is_silent_and_1_shows_a_bar_per_fit(capfd):
+    X, y = _synthetic()
+    models = {"logreg": logreg(), "dummy": DummyClassifier()}
+    ModelComparison(models, cv=4, stress=False, verbose=0).fit(X, y)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    ModelComparison(models, cv=4, stress=False, verbose=1).fit(X, y)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "ModelComparison" in err and "8/8" in err  # one bar over 2 models x 4 folds
+    assert "logreg: roc_auc=" in err and "dummy: roc_auc=" in err  # one line per model
+    assert "winner logreg" in err
+    # stderr is not a terminal here: the bar is not redrawn after every one of
+    # the 8 fits, only when it starts, around each model's line and at the end
+    assert err.count("ModelComparison:") <= 2 + 2 * len(models)

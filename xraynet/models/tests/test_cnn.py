@@ -79,3 +79,17 @@ def test_probabilities_calibrated_at_threshold_half(pneumoniamnist_small):
     assert balanced_accuracy_score(ytr, clf.predict(Xtr)) > 0.9
     assert balanced_accuracy_score(yte, clf.predict(Xte)) > 0.75
     assert clf.predict_proba(Xte)[yte == 0, 1].mean() < 0.5
+
+
+def test_verbose_1_shows_an_epoch_bar_on_stderr_and_0_nothing(capsys):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (16, 16, 16, 1), dtype=np.uint8)
+    y = np.arange(16) % 2
+    CNNClassifier(epochs=1, batch_size=8, validation_fraction=0, verbose=0).fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    CNNClassifier(epochs=2, batch_size=8, validation_fraction=0, verbose=1).fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == ""  # not Keras' own progress bar (stdout)
+    assert "CNNClassifier" in err and "2/2" in err and "epoch" in err
+    assert "loss=" in err and "learning_rate=" in err  # the last epoch's metrics
