@@ -9,6 +9,7 @@ parsers, still before decoding. Only regular files are opened (never a FIFO or
 a device), and never more than ``max_bytes`` of them.
 """
 
+import contextlib
 import io
 import os
 import stat
@@ -268,7 +269,14 @@ def _read_dicom(data, path, channels, max_pixels):
         if channels == 3:
             return np.ascontiguousarray(rgb)
         return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)[:, :, None]
-    arr = apply_voi_lut(apply_modality_lut(arr, ds), ds)
+    try:
+        arr = apply_modality_lut(arr, ds)
+    except Exception as exc:  # a RescaleSlope / modality LUT pydicom cannot apply
+        raise ImageLoadError(path, f"cannot apply the DICOM modality LUT: {exc}") from exc
+    # a window width < 1 or an unknown VOI LUT function: no usable window, so the
+    # modality values are min-max scaled below, as for a file without a window
+    with contextlib.suppress(ValueError):
+        arr = apply_voi_lut(arr, ds)
     arr = np.asarray(arr, dtype=np.float64)
     _check_finite(arr, path)
     lo, hi = float(arr.min()), float(arr.max())
@@ -495,7 +503,10 @@ def read_image(
       scans decodes blurry, not grey, and is not detected.)
     - DICOM: the modality LUT (rescale slope/intercept) and the VOI LUT or
       window are applied, the result is min-max scaled to 0-255, and
-      ``MONOCHROME1`` images are inverted so that bone is bright.
+      ``MONOCHROME1`` images are inverted so that bone is bright. A window
+      pydicom refuses (width below 1, as some exports write 0; an unknown VOI
+      LUT function) is treated as absent: the modality values are min-max
+      scaled.
 
     Examples
     --------

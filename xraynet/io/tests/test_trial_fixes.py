@@ -131,3 +131,43 @@ def test_read_mask_bad_limits(tmp_path, bad):
         read_mask(path, max_pixels=bad)
     with pytest.raises(ValueError, match="max_bytes"):
         read_mask(path, max_bytes=bad)
+
+
+def _ramp_dicom(path, **tags):
+    """A 16x16 CR DICOM of a 12-bit ramp with ``tags`` set, written by pydicom."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+    ds.Modality, ds.Rows, ds.Columns, ds.SamplesPerPixel = "CR", 16, 16, 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelData = (np.arange(256, dtype=np.uint16) * 16).tobytes()
+    for name, value in tags.items():
+        setattr(ds, name, value)
+    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
+    return path
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"WindowCenter": 2000, "WindowWidth": 0},  # some exports write 0 for "unknown"
+        {"WindowCenter": 2000, "WindowWidth": -5},
+        {"WindowCenter": 2000, "WindowWidth": 400, "VOILUTFunction": "BOGUS"},
+    ],
+)
+def test_dicom_window_pydicom_refuses_is_treated_as_absent(tmp_path, window):
+    plain = read_image(_ramp_dicom(tmp_path / "plain.dcm"))
+    # was: a bare ValueError from pydicom, naming no file
+    img = read_image(_ramp_dicom(tmp_path / "bad_window.dcm", **window))
+    np.testing.assert_array_equal(img, plain)
+    assert img.min() == 0 and img.max() == 255
+    good = read_image(_ramp_dicom(tmp_path / "good.dcm", WindowCenter=2000, WindowWidth=400))
+    assert not np.array_equal(good, plain)  # a valid window is still applied
