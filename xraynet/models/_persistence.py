@@ -13,11 +13,16 @@ Three formats, chosen by :func:`save_model` from what the object holds:
 * ``.skops`` (scikit-learn objects without a network: HOG + SVM, forests,
   loader pipelines): :mod:`skops.io`, which rebuilds objects without
   unpickling. Loading first lists the types the file names
-  (:func:`skops.io.get_untrusted_types`) and accepts only classes of
-  scikit-learn, NumPy, SciPy and xraynet, the public scoring functions of
+  (:func:`skops.io.get_untrusted_types`) and accepts, besides what skops
+  itself trusts (arrays, dtypes, random states...), only classes defined in
+  scikit-learn or xraynet whose loading runs no other code (no ``__del__``,
+  no foreign ``__setstate__``), the public scoring functions of
   :mod:`sklearn.metrics` and :mod:`xraynet.metrics` and a few NumPy
   reductions; any other type or function (``builtins.eval``, ``os.system``,
-  a third-party class...) is refused before anything is built.
+  a third-party class, NumPy's ``DataSource`` that deletes its folder when
+  collected, SciPy distributions that ``exec`` an attribute when rebuilt, a
+  foreign class re-exported under a ``sklearn.`` name...) is refused before
+  anything is built.
 * ``.xraynet`` (a scikit-learn object holding xraynet networks: a Pipeline
   ``ImageLoader -> CNNClassifier``, a CalibratedClassifierCV or a
   VotingClassifier around networks, a ProbabilityEnsemble of fold CNNs...):
@@ -204,9 +209,10 @@ def load_model(path, *, trusted=False):
 
     The format is read from the file's content: ``.keras``, ``.skops`` and
     ``.xraynet`` files are read without running code from the file (Keras
-    ``safe_mode=True``; only scikit-learn, NumPy, SciPy and xraynet classes
-    and scoring functions are instantiated or referenced). A file whose
-    suffix names one of these formats must hold that format.
+    ``safe_mode=True``; besides NumPy arrays, only scikit-learn and xraynet
+    classes whose loading runs no other code, and scoring functions, are
+    instantiated or referenced). A file whose suffix names one of these
+    formats must hold that format.
 
     .. warning::
        Pickle / joblib files can run **any code** when they are loaded

@@ -1,16 +1,27 @@
 """skops with xraynet's type policy: which types a ``.skops`` file may name.
 
-Classes of scikit-learn, NumPy, SciPy and xraynet are accepted (skops rebuilds
-them without calling their constructor); functions only when listed in
+A class is accepted only when the object the name resolves to is defined in
+scikit-learn or xraynet (a name that reaches another package's class through a
+re-export, such as ``sklearn.datasets._openml.TemporaryDirectory``, is
+refused), outside their vendored and testing modules, and when no class in its
+MRO has a Python ``__del__`` or a ``__setstate__`` of another package: skops
+rebuilds objects without calling their constructor, but a finaliser or a
+``__setstate__`` runs on load. NumPy and SciPy classes are not accepted (skops
+itself rebuilds arrays, dtypes and random states): NumPy's ``DataSource``
+deletes its folder in ``__del__``, and SciPy's distributions ``exec`` an
+attribute in ``__setstate__``. Functions only when listed in
 ``_TRUSTED_FUNCTIONS`` or a public scoring function of ``sklearn.metrics`` /
-``xraynet.metrics``. Used for ``.skops`` files and the skeleton of ``.xraynet``
-bundles.
+``xraynet.metrics``. Used for ``.skops`` files and the skeleton of
+``.xraynet`` bundles.
 """
 
 import importlib
 import zipfile
 
-_TRUSTED_PACKAGES = frozenset({"sklearn", "numpy", "scipy", "xraynet"})
+_TRUSTED_PACKAGES = frozenset({"sklearn", "numpy", "scipy", "xraynet"})  # names looked at
+_CLASS_PACKAGES = frozenset({"sklearn", "xraynet"})  # where accepted classes are defined
+# vendored third-party code and test helpers: no model holds their classes
+_REFUSED_MODULES = ("sklearn.externals", "sklearn.utils._testing", "sklearn.conftest")
 _SCORING_MODULES = ("sklearn.metrics", "xraynet.metrics")
 _TRUSTED_FUNCTIONS = frozenset(
     f"numpy.{name}"
@@ -34,15 +45,33 @@ def _resolve(name):
     return None
 
 
+def _defined_in(obj, packages):
+    return str(getattr(obj, "__module__", "") or "").partition(".")[0] in packages
+
+
+def _is_safe_class(cls):
+    """A scikit-learn / xraynet class whose loading runs no code of another package."""
+    module = str(cls.__module__)
+    if not _defined_in(cls, _CLASS_PACKAGES) or module.startswith(_REFUSED_MODULES):
+        return False
+    for klass in cls.__mro__[:-1]:  # object has neither
+        attrs = vars(klass)
+        if "__del__" in attrs:  # a finaliser runs when the loaded object is collected
+            return False
+        if "__setstate__" in attrs and not _defined_in(klass, _CLASS_PACKAGES):
+            return False  # skops calls __setstate__ on load
+    return True
+
+
 def _is_accepted(name):
     """Whether xraynet loads a skops file naming ``name`` (see the module docstring)."""
     if name.partition(".")[0] not in _TRUSTED_PACKAGES:
         return False
-    if name in _TRUSTED_FUNCTIONS:
-        return True
     obj = _resolve(name)
+    if name in _TRUSTED_FUNCTIONS:
+        return callable(obj) and _defined_in(obj, {"numpy"})
     if isinstance(obj, type):
-        return True
+        return _is_safe_class(obj)
     short = getattr(obj, "__name__", "")
     for module in _SCORING_MODULES:
         if name.startswith(module + ".") and callable(obj) and not short.startswith("_"):
@@ -72,9 +101,9 @@ def _skops_dumps(obj):
         raise ValueError(
             f"cannot save this {type(obj).__name__} safely: it holds "
             f"{', '.join(refused)}, which xraynet.load_model refuses to load (only "
-            "scikit-learn, NumPy, SciPy and xraynet classes and scoring functions are "
-            "accepted). Replace them, or write a pickle with a '.joblib' path (loadable "
-            "only with trusted=True)."
+            "scikit-learn and xraynet classes, NumPy arrays and the scoring functions "
+            "are accepted). Replace them, or write a pickle with a '.joblib' path "
+            "(loadable only with trusted=True)."
         )
     return data
 
@@ -94,9 +123,10 @@ def _skops_loads(data, where, trusted=False):
     if refused and not trusted:
         raise ValueError(
             f"{where} holds types that xraynet does not load: {', '.join(refused)}. "
-            "Only scikit-learn, NumPy, SciPy and xraynet classes and scoring functions "
-            "are accepted; inspect the file with skops.io.get_untrusted_types and, if you "
-            "trust whoever made it, load it with trusted=True."
+            "Only scikit-learn and xraynet classes (whose loading runs no other code), "
+            "NumPy arrays and the scoring functions are accepted; inspect the file with "
+            "skops.io.get_untrusted_types and, if you trust whoever made it, load it with "
+            "trusted=True."
         )
     try:
         return sio.loads(data, trusted=untrusted)

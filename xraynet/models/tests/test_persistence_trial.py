@@ -132,3 +132,73 @@ def test_a_results_folder_given_as_the_model_names_the_model_inside(archive, tmp
     (results / "leaderboard.csv").write_text("model\n")
     with pytest.raises(ValueError, match=r"It holds '.*results/model\.keras': load that\."):
         load_model(results)
+
+
+# ---------------------------------------------------------------- the skops type policy
+def _skops_file(path, obj):
+    import skops.io as sio
+
+    path.write_bytes(sio.dumps(obj))
+    return path
+
+
+def test_skops_numpy_datasource_cannot_delete_a_folder(tmp_path):
+    """numpy's DataSource removes its folder in __del__: a .skops file could point it
+    at any folder, deleted when the loaded object was garbage-collected."""
+    import gc
+
+    from numpy.lib.npyio import DataSource
+
+    victim = tmp_path / "patients"
+    victim.mkdir()
+    (victim / "scan.png").write_bytes(b"precious")
+    bait = DataSource.__new__(DataSource)
+    bait.__dict__.update(_destpath=str(victim), _istmpdest=True)
+    path = _skops_file(tmp_path / "model.skops", {"model": "x", "cache": bait})
+    bait._istmpdest = False  # this test's own copy must not delete it either
+    with pytest.raises(
+        ValueError, match=r"model\.skops holds types .*numpy\.lib\.npyio\.DataSource"
+    ):
+        load_model(path)
+    gc.collect()
+    assert (victim / "scan.png").read_bytes() == b"precious"
+
+
+def test_skops_scipy_distribution_cannot_run_code(tmp_path):
+    """scipy.stats distributions exec their _parse_arg_template in __setstate__."""
+    import scipy.stats as st
+
+    marker = tmp_path / "pwned"
+    dist = type(st.norm).__new__(type(st.norm))
+    state = {k: v for k, v in vars(st.norm).items() if not callable(v)}
+    state["_parse_arg_template"] = (
+        f"open({str(marker)!r}, 'w').close()\n"
+        + "".join(f"def {f}(self): pass\n" for f in ("_parse_args", "_parse_args_stats"))
+        + "def _parse_args_rvs(self): pass\n"
+    )
+    dist.__dict__.update(state)
+    path = _skops_file(tmp_path / "model.skops", dist)
+    with pytest.raises(
+        ValueError, match=r"holds types .*scipy\.stats\._continuous_distns\.norm_gen"
+    ):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_skops_re_exported_foreign_class_is_refused(tmp_path):
+    """A name under sklearn.* that reaches another package's class is not a sklearn class."""
+    from sklearn.preprocessing import StandardScaler
+
+    src = _skops_file(tmp_path / "scaler.skops", StandardScaler())
+    bad = tmp_path / "reexport.skops"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            payload = zin.read(item)
+            if item.filename == "schema.json":
+                schema = json.loads(payload)
+                schema["__module__"], schema["__class__"] = "sklearn.datasets._openml", "Request"
+                payload = json.dumps(schema).encode()
+            zout.writestr(item, payload)
+    with pytest.raises(ValueError, match=r"holds types .*sklearn\.datasets\._openml\.Request"):
+        load_model(bad)
+    assert type(load_model(src)) is StandardScaler  # the genuine file still loads
