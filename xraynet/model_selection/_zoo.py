@@ -53,17 +53,27 @@ def describe_models():
 
 
 def shift_robust_augmentation(random_state=None):
-    """The augmentation the zoo's networks train with: photometric, no geometry.
+    """The augmentation the zoo's networks train with: photometric plus a mild zoom.
 
-    Random brightness and contrast factors in [0.7, 1.3] per image and epoch;
-    no rotation, zoom, shift or flip. Chosen on PneumoniaMNIST train -> val
-    (never its test split) with the seed CNN, 10 epochs, 2 seeds, scored on
-    the clean val images and under 8 simulated acquisition shifts (exposure
-    x0.7 / x1.3, contrast x0.6 / x1.4, gamma 0.7 / 1.5, blur, noise;
-    ``benchmarks/select_recipe.py`` repeats it with the stress test's shifts): mean shifted balanced accuracy 0.960
-    (no augmentation 0.902, the seed's rotation 30 / zoom 0.2 / shift 0.1
-    0.799, the same photometric ranges plus rotation 10 / zoom 0.1 / shift
-    0.1 0.898), clean val AUC 0.996 (no augmentation 0.997).
+    Random brightness and contrast factors in [0.7, 1.3] and zoom factors in
+    [0.9, 1.1] (width and height drawn independently) per image and epoch; no
+    rotation, shift or flip. Chosen on PneumoniaMNIST train -> val (never its
+    test split) by ``benchmarks/select_protocol.py``: the seed CNN, 10
+    epochs, 4 seeds, scored on the clean val images and under the stress
+    test's 12 shifts x severities 1-3, at the Youden threshold chosen on the
+    other half of val. Mean ± sd over the seeds, this recipe vs brightness
+    and contrast alone (the previous default):
+
+    - mean shifted balanced accuracy 0.918 ± 0.010 vs 0.886 ± 0.007 (blur,
+      noise, JPEG and low resolution, which no recipe trains on: 0.923 vs
+      0.869);
+    - mean shifted ROC AUC 0.988 ± 0.002 vs 0.976 ± 0.002, worst 0.83 vs 0.50;
+    - clean val ROC AUC 0.996 vs 0.996, balanced accuracy 0.968 vs 0.964.
+
+    Also measured, 2 seeds, no better than the previous default: gamma
+    0.7-1.4 added (shifted balanced accuracy 0.886), brightness and contrast
+    0.6-1.4 with gamma (0.906), 20 epochs instead of 10 (0.896), rotation 10
+    / zoom 0.1 / shift 0.1 (0.885, clean balanced accuracy 0.960).
 
     Parameters
     ----------
@@ -74,12 +84,13 @@ def shift_robust_augmentation(random_state=None):
     Returns
     -------
     augmenter : xraynet.Augmenter
+        Unfitted; pass it as ``augmentation=`` to a network.
     """
     from xraynet.augmentation import Augmenter
 
     return Augmenter(
         rotation_range=0,
-        zoom_range=0.0,
+        zoom_range=0.1,
         width_shift_range=0.0,
         height_shift_range=0.0,
         brightness_range=(0.7, 1.3),

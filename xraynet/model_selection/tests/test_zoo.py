@@ -47,3 +47,25 @@ def test_quick_and_epochs_override():
 def test_hog_cell_scales_with_image_size(size, cell):
     params = default_models(image_size=size)["hog_svm"].get_params()
     assert params["hog__pixels_per_cell"] == cell
+
+
+def test_networks_train_with_the_shift_robust_augmentation():
+    # the recipe chosen on val + stress test (benchmarks/select_protocol.py): brightness and
+    # contrast 0.7-1.3 plus zoom 0.9-1.1, never a rotation, shift or mirror image
+    import numpy as np
+
+    from xraynet.model_selection import shift_robust_augmentation
+
+    zoo = default_models(random_state=5)
+    for name in ("seed_cnn", "resnet", "mobilenetv2"):
+        params = zoo[name].augmentation.get_params()
+        assert params == shift_robust_augmentation(random_state=5).get_params(), name
+    aug = shift_robust_augmentation(random_state=0)
+    assert aug.zoom_range == 0.1 and aug.rotation_range == 0 and not aug.horizontal_flip
+    X = np.zeros((32, 28, 28, 1), np.uint8)
+    X[:, 4:24, 2:12] = 200  # a bright left "lung": must stay on the left
+    out = aug.fit_transform(X).astype(int)
+    assert out.shape == X.shape
+    assert (out[:, :, :14].sum(axis=(1, 2, 3)) > 5 * out[:, :, 14:].sum(axis=(1, 2, 3))).all()
+    # zoomed: the bright region's size changes from image to image
+    assert len({int((img > 60).sum()) for img in out}) > 1
