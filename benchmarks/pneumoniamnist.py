@@ -15,6 +15,7 @@ Protocol (no decision looks at the test split):
 Usage::
 
     XRAYNET_DATA=/path/to/data python benchmarks/pneumoniamnist.py [--seeds 0,1,2] [--quick]
+        [--models seed_cnn,...] [--threshold youden|robust|FLOAT]
 """
 
 import argparse
@@ -43,6 +44,11 @@ def main(argv=None):
     )
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--models", default=None, help="zoo names (default: the whole zoo)")
+    parser.add_argument(
+        "--threshold",
+        default="youden",
+        help="ModelComparison threshold rule: youden (the main job's), robust, or a float",
+    )
     args = parser.parse_args(argv)
 
     from sklearn.model_selection import train_test_split
@@ -58,6 +64,9 @@ def main(argv=None):
     if args.quick:  # smoke mode: a 400-image subset, tiny models, one seed, 2 shifts
         X, _, y, _ = train_test_split(X, y, train_size=400, stratify=y, random_state=0)
         seeds, cv = seeds[:1], 2
+    threshold = args.threshold
+    if threshold not in ("youden", "robust"):
+        threshold = float(threshold)
     rows = []
     for seed in seeds:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -71,7 +80,12 @@ def main(argv=None):
         )
         kw = dict(stress_shifts=["darker", "blur"], stress_severities=(1,)) if args.quick else {}
         comp = ModelComparison(
-            {n: zoo[n] for n in names}, cv=cv, random_state=seed, verbose=0, **kw
+            {n: zoo[n] for n in names},
+            cv=cv,
+            threshold=threshold,
+            random_state=seed,
+            verbose=0,
+            **kw,
         ).fit(X, y)
         test = evaluate(comp, X_test, y_test, n_bootstraps=0)
         stress = stress_summary(
