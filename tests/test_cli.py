@@ -248,6 +248,8 @@ def test_compare_folder_then_predict(tree, tmp_path, capsys):
     assert rc == 0, err
     assert "leaderboard" in stdout and "winner:" in stdout
     assert "seed_cnn" in err and "hog_svm" in err  # progress lines
+    assert "fit/s" in err or "s/fit" in err  # a tqdm bar over the (model, fold) fits ...
+    assert "CNNClassifier:" in err and "epoch" in err  # ... and one over each network's epochs
     board = pd.read_csv(out / "leaderboard.csv", index_col="model")
     assert sorted(board.index) == ["hog_svm", "seed_cnn"]
     assert board["rank"].tolist() == [1, 2]

@@ -412,7 +412,14 @@ def _pick_models(args, size):
     zoo = default_models(
         image_size=size, random_state=args.random_state, quick=args.quick, epochs=args.epochs
     )
-    return {n: zoo[n] for n in names}
+    models = {n: zoo[n] for n in names}
+    if not args.quiet and args.n_jobs in (None, 1):  # an epoch bar under the fold bar
+        from xraynet.utils import is_keras_estimator
+
+        for model in models.values():  # (bars from parallel workers would garble)
+            if is_keras_estimator(model):
+                model.set_params(verbose=1)
+    return models
 
 
 def _format_board(board):

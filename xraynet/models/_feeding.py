@@ -75,7 +75,8 @@ def split_validation(y, groups, fraction, seed, *, owner="estimator"):
         raise ValueError(f"groups has {len(groups)} entries; X has {n} images.")
     n_groups = len(np.unique(groups))
     n_splits = max(2, round(1 / fraction))
-    if n_groups >= n_splits:
+    if n_groups >= n_splits and np.bincount(y).max() >= n_splits:
+        # (StratifiedGroupKFold refuses n_splits above every class's count)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)

@@ -6,6 +6,7 @@ from ._estimators import (
     disease_scores,
     final_estimator,
     fitted_input_shape,
+    is_keras_estimator,
     is_path_input,
 )
 from ._validation import (
@@ -25,5 +26,6 @@ __all__ = [
     "final_estimator",
     "fitted_input_shape",
     "get_data_home",
+    "is_keras_estimator",
     "is_path_input",
 ]

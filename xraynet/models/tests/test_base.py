@@ -200,6 +200,13 @@ def test_validation_split_keeps_patients_together():
     train, val = CNNClassifier(validation_fraction=0)._split_validation(y, None, seed=0)
     assert val is None and len(train) == 100
 
+    # a small patient-grouped fold (8 films per class, each its own patient): fewer films
+    # per class than 1 / fraction folds; this raised "n_splits=10 cannot be greater than
+    # the number of members in each class" and failed every CNN fold of a small compare
+    y, groups = np.repeat([0, 1], 8), np.arange(16)
+    train, val = CNNClassifier(validation_fraction=0.1)._split_validation(y, groups, seed=0)
+    assert set(groups[train]).isdisjoint(groups[val]) and set(y[train]) == {0, 1}
+
 
 @pytest.mark.parametrize(
     "optimizer, name",

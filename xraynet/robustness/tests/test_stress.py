@@ -181,4 +181,6 @@ def test_summary_of_a_one_class_test_set_leaves_auc_undefined():
     s = stress_summary(t)
     assert np.isnan(s["worst_roc_auc"]) and s["worst_auc_shift"] is None
     assert s["worst_specificity_shift"] is None
-    assert s["worst_sensitivity"] == pytest.approx(0.7) and s["worst_sensitivity_shift"] == "noise@1"
+    assert (
+        s["worst_sensitivity"] == pytest.approx(0.7) and s["worst_sensitivity_shift"] == "noise@1"
+    )
