@@ -331,7 +331,17 @@ def _gif_claiming(width, height):
 
 
 def _dicom(
-    path, *, rows=32, cols=32, pixels=True, truncate=False, frames=1, photometric=None, slope=None
+    path,
+    *,
+    rows=32,
+    cols=32,
+    pixels=True,
+    truncate=False,
+    frames=1,
+    photometric=None,
+    slope=None,
+    window=None,
+    voi=None,
 ):
     """A minimal CR DICOM file written with pydicom (a ramp of 12-bit values)."""
     import pydicom
@@ -357,6 +367,10 @@ def _dicom(
             ds.NumberOfFrames = frames
         if slope is not None:
             ds.RescaleSlope, ds.RescaleIntercept = slope, 0
+        if window is not None:
+            ds.WindowCenter, ds.WindowWidth = window
+        if voi is not None:
+            ds.VOILUTFunction = voi
         n = rows * cols * frames if not truncate else min(rows * cols, 4096)
         ds.PixelData = (np.arange(n, dtype=np.uint16) % 4096).tobytes()
     pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
@@ -472,6 +486,8 @@ def build_fixtures():
     f["dcm_frames"] = _dicom(bad / "frames.dcm", frames=3)
     f["dcm_mono1"] = _dicom(bad / "mono1.dcm", photometric="MONOCHROME1")
     f["dcm_nan"] = _dicom(bad / "nan_slope.dcm", slope="NaN")
+    f["dcm_ww0"] = _dicom(bad / "window0.dcm", window=(2000, 0))
+    f["dcm_voi"] = _dicom(bad / "voi_bogus.dcm", window=(2000, 400), voi="BOGUS")
     f["sparse"] = bad / "sparse.png"
     with open(f["sparse"], "wb") as fh:  # 600 MB, sparse: no disk space used
         fh.write(b"\x89PNG\r\n\x1a\n")
@@ -865,6 +881,17 @@ def io_dicom_mono1():
         return ok, f"first pixel {img[0, 0, 0]} vs {ref[0, 0, 0]} in MONOCHROME2"
 
     return expect_ok(_read("dcm_mono1"), check)
+
+
+@case("io", "DICOM with WindowWidth 0 / an unknown VOI LUT function (window ignored)")
+def io_dicom_bad_window():
+    from xraynet.io import read_image
+
+    def fn():
+        plain = read_image(F["dcm_good"])
+        return [np.array_equal(read_image(F[k]), plain) for k in ("dcm_ww0", "dcm_voi")]
+
+    return expect_ok(fn, lambda r, _: (all(r), f"same as without a window: {r}"))
 
 
 @case("io", "DICOM with RescaleSlope NaN")
@@ -1543,6 +1570,94 @@ def persist_lambda():
     return expect_error(_load(dst), (ValueError,), ["lambda.keras", "safe_mode"])
 
 
+@case("persistence", "a .skops holding numpy's DataSource aimed at a folder (rmtree in __del__)")
+def persist_skops_datasource():
+    import gc
+
+    import skops.io as sio
+    from numpy.lib.npyio import DataSource
+
+    victim = ROOT / "victim"
+    victim.mkdir()
+    (victim / "scan.png").write_bytes(b"precious")
+    bait = DataSource.__new__(DataSource)
+    bait.__dict__.update(_destpath=str(victim), _istmpdest=True)
+    path = ROOT / "models" / "datasource.skops"
+    path.write_bytes(sio.dumps({"model": "x", "cache": bait}))
+    bait._istmpdest = False
+    o = expect_error(_load(path), (ValueError,), ["datasource.skops", "DataSource"])
+    gc.collect()
+    if not (victim / "scan.png").exists():
+        return Outcome(o.status, "loading deleted the folder", "BUG")
+    return o
+
+
+@case("persistence", "a .skops holding a scipy.stats distribution whose template runs code")
+def persist_skops_scipy_exec():
+    import scipy.stats as st
+    import skops.io as sio
+
+    marker = ROOT / "pwned_scipy"
+    dist = type(st.norm).__new__(type(st.norm))
+    state = {k: v for k, v in vars(st.norm).items() if not callable(v)}
+    state["_parse_arg_template"] = f"open({str(marker)!r}, 'w').close()\n" + "".join(
+        f"def {f}(self): pass\n" for f in ("_parse_args", "_parse_args_stats", "_parse_args_rvs")
+    )
+    dist.__dict__.update(state)
+    path = ROOT / "models" / "dist.skops"
+    path.write_bytes(sio.dumps(dist))
+    o = expect_error(_load(path), (ValueError,), ["dist.skops", "norm_gen"])
+    if marker.exists():
+        return Outcome(o.status, "the file's code ran on load", "BUG")
+    return o
+
+
+@case("persistence", "a .skops naming urllib's Request through sklearn.datasets._openml")
+def persist_skops_reexport():
+    import skops.io as sio
+    from sklearn.preprocessing import StandardScaler
+
+    path = ROOT / "models" / "reexport.skops"
+    with (
+        zipfile.ZipFile(io.BytesIO(sio.dumps(StandardScaler()))) as zin,
+        zipfile.ZipFile(path, "w") as zout,
+    ):
+        for item in zin.infolist():
+            payload = zin.read(item)
+            if item.filename == "schema.json":
+                schema = json.loads(payload)
+                schema["__module__"], schema["__class__"] = "sklearn.datasets._openml", "Request"
+                payload = json.dumps(schema).encode()
+            zout.writestr(item, payload)
+    return expect_error(_load(path), (ValueError,), ["reexport.skops", "_openml.Request"])
+
+
+@case("persistence", "a .keras whose config names a layer os.system")
+def persist_keras_foreign_module():
+    with zipfile.ZipFile(MODELS["keras"]) as z:
+        cfg = json.loads(z.read("config.json"))
+    marker = ROOT / "pwned_keras"
+    layers = cfg["config"]["layers"]
+    layers[1] = {
+        **layers[1],
+        "module": "os",
+        "class_name": "system",
+        "registered_name": None,
+        "config": {"command": f"touch {marker}"},
+    }
+    dst = ROOT / "models" / "os_layer.keras"
+    with zipfile.ZipFile(MODELS["keras"]) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            payload = zin.read(item)
+            zout.writestr(
+                item, json.dumps(cfg).encode() if item.filename == "config.json" else payload
+            )
+    o = expect_error(_load(dst), (ValueError,), ["os_layer.keras", "network"])
+    if marker.exists():
+        return Outcome(o.status, "the file's code ran on load", "BUG")
+    return o
+
+
 @case("persistence", "save_model to a path under a file (results.txt/model)")
 def persist_save_under_file():
     from xraynet.models import save_model
@@ -1871,6 +1986,51 @@ def cli_broken_pipe():
     if lines:
         return Outcome(f"exit {rc}", _one_line(" / ".join(lines)), "WEAK", "noise on stderr")
     return Outcome(f"exit {rc}", "quiet", "OK")
+
+
+@case("cli", "predict with a CNN whose weights are all NaN")
+def cli_predict_nan_network():
+    from xraynet.models import load_model, save_model
+
+    broken = load_model(MODELS["keras"])
+    broken.model_.set_weights(
+        [np.full(w.shape, np.nan, w.dtype) for w in broken.model_.get_weights()]
+    )
+    path = save_model(broken, ROOT / "models" / "nan_weights")
+    rc, out, err = run_cli(_predict(path, F["good_png"], F["space"]))
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    if rows:
+        return Outcome(f"exit {rc}", f"{len(rows)} rows, e.g. {_one_line(rows[0], 60)}", "BUG")
+    return judge_cli(rc, out, err, 1, ["non-finite"], max_lines=4)
+
+
+@case("cli", "predict on a PACS folder: DICOMs named by UID, a notes.txt")
+def cli_predict_pacs_folder():
+    root = ROOT / "pacs"
+    root.mkdir()
+    shutil.copy(F["dcm_good"], root / "1.2.840.113619.2.55.3.1")
+    (root / "notes.txt").write_text("x")
+    rc, out, err = run_cli(_predict(MODELS["keras"], root))
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    ok = rc == 0 and len(rows) == 1
+    return Outcome(f"exit {rc}", f"{len(rows)} row(s) {_one_line(err, 80)}", "OK" if ok else "BUG")
+
+
+@case("cli", "predict --from-file saved by Notepad (UTF-8 BOM, CRLF)")
+def cli_predict_bom():
+    listing = ROOT / "scans.txt"
+    listing.write_bytes(
+        ("\r\n".join([str(F["good_png"]), str(F["space"])]) + "\r\n").encode("utf-8-sig")
+    )
+    rc, out, err = run_cli(_predict(MODELS["skops"], "--from-file", listing))
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    ok = rc == 0 and len(rows) == 2
+    return Outcome(f"exit {rc}", f"{len(rows)} row(s) {_one_line(err, 80)}", "OK" if ok else "BUG")
+
+
+@case("cli", "predict with MODEL the results folder of compare")
+def cli_predict_results_folder():
+    return cli_case(_predict(MODELS["skops"].parent, F["good_png"]), 2, ["folder", "model.skops"])
 
 
 @case("cli", "compare --size 100000 (a typo for 100)")
