@@ -171,9 +171,16 @@ def save_keras_estimator(estimator, path):
 
     meta["xraynet_version"] = __version__
     text = json.dumps(meta)
-    estimator.model_.save(path)
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(_META_NAME, text)
+    # written beside the destination and renamed over it at the end: a failing or
+    # interrupted save leaves the previous file as it was, never half an archive
+    tmp = path.with_name(f".{path.name}.tmp{_KERAS_SUFFIX}")
+    try:
+        estimator.model_.save(tmp)
+        with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(_META_NAME, text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -149,7 +149,12 @@ def save_model(estimator, path):
             stacklevel=2,
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(estimator, path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            joblib.dump(estimator, tmp)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
     if suffix not in _SAFE_SUFFIXES:
         path = path.with_name(path.name + wanted)

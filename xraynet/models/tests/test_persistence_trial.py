@@ -202,3 +202,22 @@ def test_skops_re_exported_foreign_class_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"holds types .*sklearn\.datasets\._openml\.Request"):
         load_model(bad)
     assert type(load_model(src)) is StandardScaler  # the genuine file still loads
+
+
+def test_a_failing_save_leaves_the_previous_model_intact(archive, tmp_path):
+    import keras
+
+    class Unsaveable(keras.layers.Layer):
+        def get_config(self):
+            raise RuntimeError("cannot describe this layer")
+
+    target = tmp_path / "model.keras"
+    target.write_bytes(archive.read_bytes())  # the model of a previous run
+    before = target.read_bytes()
+    clf = load_model(archive)
+    clf.model_ = keras.Sequential([keras.Input((16, 16, 1)), Unsaveable()])
+    with pytest.raises(Exception, match="cannot describe this layer"):
+        save_model(clf, target)  # Keras fails half-way through writing the archive
+    assert target.read_bytes() == before  # was: a truncated archive in its place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]  # no temp left
+    assert load_model(target).n_classes_ == 2
