@@ -206,3 +206,33 @@ def test_non_finite_probabilities_are_errors_not_normal(two_class, tmp_path, cap
     assert out.splitlines() == ["path\tp_disease\tpredicted"]  # no row says "0" (normal)
     assert err.count("MODEL gave non-finite probabilities [nan, nan]") == 2
     assert "2 of 2 image(s) could not be read or classified" in err
+
+
+def test_opencv_log_lines_hidden_unless_verbose(two_class, tmp_path):
+    import struct
+
+    cnn, _, _, paths = two_class
+    # a GIF whose image is larger than its screen: OpenCV logs "[ERROR:0@...] ... imdecode_"
+    bad = tmp_path / "bad.gif"
+    bad.write_bytes(
+        b"GIF89a"
+        + struct.pack("<HH", 4, 4)
+        + b"\x80\x00\x00\x00\x00\x00\xff\xff\xff\x2c"
+        + struct.pack("<HHHH", 0, 0, 64, 64)
+        + b"\x00\x02\x02\x44\x01\x00\x3b"
+    )
+
+    def stderr_of(*extra):
+        proc = subprocess.run(
+            [sys.executable, "-m", "xraynet", "predict", str(cnn), str(bad), paths[0], *extra],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert proc.returncode == 1
+        return proc.stderr
+
+    quiet = stderr_of()
+    assert "bad.gif: cannot load image" in quiet and "[ERROR" not in quiet
+    assert "[ERROR" in stderr_of("--verbose")

@@ -47,6 +47,8 @@ def main(argv=None):
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    verbose = getattr(args, "verbose", False) or bool(os.environ.get("XRAYNET_DEBUG"))
+    opencv_level = None if verbose else _silence_opencv_log()
     try:
         _import_tensorflow_quietly(getattr(args, "verbose", False))
         return args.func(args)
@@ -72,3 +74,27 @@ def main(argv=None):
         msg = _option_message(args, " ".join(str(exc).split()) or type(exc).__name__)
         print(f"{PROG}: error: {msg} (set XRAYNET_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if opencv_level is not None:
+            import cv2
+
+            cv2.utils.logging.setLogLevel(opencv_level)
+
+
+def _silence_opencv_log():
+    """Turn OpenCV's own log lines off; return the level to restore.
+
+    A file OpenCV cannot decode makes it log ``[ERROR:0@3.9] global
+    loadsave.cpp ... imdecode_(''): can't read data: ...`` on stderr, next to
+    the one line xraynet prints naming the file and the reason. ``--verbose``
+    and ``XRAYNET_DEBUG`` keep them. (libpng and libjpeg write some warnings
+    straight to stderr, which no setting turns off.)
+    """
+    try:
+        import cv2
+
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    except (ImportError, AttributeError):  # pragma: no cover - cv2 is a dependency
+        return None
+    return level
