@@ -171,3 +171,21 @@ def test_dicom_window_pydicom_refuses_is_treated_as_absent(tmp_path, window):
     assert img.min() == 0 and img.max() == 255
     good = read_image(_ramp_dicom(tmp_path / "good.dcm", WindowCenter=2000, WindowWidth=400))
     assert not np.array_equal(good, plain)  # a valid window is still applied
+
+
+def test_truncation_check_prints_nothing_for_complete_jpegs(tmp_path, capfd):
+    img = np.full((96, 96), 128, np.uint8)  # grey corners: the truncation check runs
+    cv2.circle(img, (48, 48), 30, 220, -1)
+    path = tmp_path / "grey_corners.jpg"
+    cv2.imwrite(str(path), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    out = read_image(path)
+    assert out[0, 0, 0] == 128 and out.shape == (96, 96, 1)
+    assert ImageLoader(size=24).transform([path]).shape == (1, 24, 24, 1)  # reduced decode too
+    # libjpeg, through OpenCV, printed "Corrupt JPEG data: 4094 extraneous bytes
+    # before marker 0xd9" twice per complete file checked
+    assert "Corrupt JPEG" not in capfd.readouterr().err
+    data = path.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) * 2 // 3] + b"\xff\xd9")
+    with pytest.raises(ImageLoadError, match=r"cut\.jpg.*truncated JPEG"):
+        read_image(cut)
