@@ -1658,6 +1658,30 @@ def persist_keras_foreign_module():
     return o
 
 
+@case("persistence", "save_model over a previous model.keras, Keras failing half-way")
+def persist_save_fails_halfway():
+    import keras
+
+    from xraynet.models import load_model, save_model
+
+    class Unsaveable(keras.layers.Layer):
+        def get_config(self):
+            raise RuntimeError("cannot describe this layer")
+
+    target = ROOT / "models" / "previous" / "model.keras"
+    target.parent.mkdir()
+    shutil.copy(MODELS["keras"], target)
+    before = target.read_bytes()
+    clf = load_model(MODELS["keras"])
+    clf.model_ = keras.Sequential([keras.Input((16, 16, 1)), Unsaveable()])
+    o = expect_error(lambda: save_model(clf, target), (RuntimeError, ValueError), ["describe"])
+    if target.read_bytes() != before:
+        return Outcome(o.status, f"the previous model is now {target.stat().st_size} bytes", "BUG")
+    if len(list(target.parent.iterdir())) != 1:
+        return Outcome(o.status, "a temporary file was left behind", "WEAK")
+    return Outcome(o.status, "previous model intact, no temporary file left", "OK")
+
+
 @case("persistence", "save_model to a path under a file (results.txt/model)")
 def persist_save_under_file():
     from xraynet.models import save_model
@@ -2164,6 +2188,45 @@ def cli_evaluate_corrupt():
     if rc == 0:
         return Outcome("exit 0", "evaluated around a corrupt file without a word", "BUG")
     return judge_cli(rc, out, err, 1, ["b.png"])
+
+
+def _fd_stderr_of_reading(path):
+    """stderr, at file-descriptor level, of a process that reads ``path`` with read_image."""
+    code = "import sys\nfrom xraynet.io import read_image\ntry:\n    read_image(sys.argv[1])\nexcept ValueError:\n    pass\n"
+    return run_subprocess(["-c", code, path], timeout=120)[2]
+
+
+@case("io", "a complete JPEG with grey corners (the truncation check runs): stderr")
+def io_jpeg_check_quiet():
+    img = np.full((96, 96), 128, np.uint8)
+    cv2.circle(img, (48, 48), 30, 220, -1)
+    path = _write(ROOT / "bad" / "grey_corners.jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    err = _fd_stderr_of_reading(path).strip()
+    if err:
+        return Outcome("printed", _one_line(" / ".join(err.splitlines()[:2])), "WEAK", "noise")
+    return Outcome("quiet", "nothing on stderr", "OK")
+
+
+@case("cli", "python -m xraynet predict on corrupt files: lines on stderr (fd level)")
+def cli_subprocess_corrupt_lines():
+    rc, out, err = run_subprocess(
+        [
+            "-m",
+            "xraynet",
+            *_predict(MODELS["skops"], F["trunc_jpg_eoi"], F["text_jpg"], F["bomb_gif"]),
+        ]
+    )
+    ours = [ln for ln in err.splitlines() if ln.startswith(("xraynet:", "#"))]
+    other = [ln for ln in err.splitlines() if ln.strip() and ln not in ours]
+    o = judge_cli(rc, out, err, 1, ["truncated_eoi.jpg", "notes.jpg", "bomb.gif"], max_lines=4)
+    if o.verdict == "OK" and other:
+        return Outcome(
+            o.status,
+            f"{len(other)} line(s) from C libraries: {_one_line(other[0], 80)}",
+            "WEAK",
+            "libjpeg prints itself",
+        )
+    return o
 
 
 @case("cli", "python -m xraynet predict on a missing image (a real process)")
