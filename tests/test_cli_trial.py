@@ -236,3 +236,11 @@ def test_opencv_log_lines_hidden_unless_verbose(two_class, tmp_path):
     quiet = stderr_of()
     assert "bad.gif: cannot load image" in quiet and "[ERROR" not in quiet
     assert "[ERROR" in stderr_of("--verbose")
+
+
+@pytest.mark.parametrize("classes", ["normal,", "normal,normal", " ,pneumonia"])
+def test_classes_must_be_distinct_and_not_empty(two_class, capsys, classes):
+    cnn, _, _, paths = two_class
+    rc, out, err = run(["predict", cnn, paths[0], "--classes", classes], capsys)
+    assert rc == 2 and not out  # was: a row predicted as "" or two classes of one name
+    assert f"--classes {classes!r}: class names must be distinct and not empty" in err

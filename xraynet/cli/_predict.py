@@ -107,6 +107,10 @@ def _class_names(args, model):
     classes = [str(c) for c in getattr(model, "classes_", [])]
     if args.classes:
         names = [c.strip() for c in args.classes.split(",")]
+        if not all(names) or len(set(names)) != len(names):
+            raise CLIError(
+                f"--classes {args.classes!r}: class names must be distinct and not empty"
+            )
         if len(names) != len(classes):
             raise CLIError(f"--classes names {len(names)} classes; the model has {len(classes)}")
         return names
