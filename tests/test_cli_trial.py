@@ -208,8 +208,10 @@ def test_non_finite_probabilities_are_errors_not_normal(two_class, tmp_path, cap
     assert "2 of 2 image(s) could not be read or classified" in err
 
 
-def test_opencv_log_lines_hidden_unless_verbose(two_class, tmp_path):
+def test_opencv_log_lines_hidden_unless_verbose(two_class, tmp_path, capfd):
     import struct
+
+    import cv2
 
     cnn, _, _, paths = two_class
     # a GIF whose image is larger than its screen: OpenCV logs "[ERROR:0@...] ... imdecode_"
@@ -221,20 +223,15 @@ def test_opencv_log_lines_hidden_unless_verbose(two_class, tmp_path):
         + struct.pack("<HHHH", 0, 0, 64, 64)
         + b"\x00\x02\x02\x44\x01\x00\x3b"
     )
+    level = cv2.utils.logging.getLogLevel()
 
-    def stderr_of(*extra):
-        proc = subprocess.run(
-            [sys.executable, "-m", "xraynet", "predict", str(cnn), str(bad), paths[0], *extra],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=120,
-        )
-        assert proc.returncode == 1
-        return proc.stderr
+    def stderr_of(*extra):  # capfd: what reaches file descriptor 2, C libraries included
+        assert main(["predict", str(cnn), str(bad), paths[0], *extra]) == 1
+        return capfd.readouterr().err
 
     quiet = stderr_of()
     assert "bad.gif: cannot load image" in quiet and "[ERROR" not in quiet
+    assert cv2.utils.logging.getLogLevel() == level  # restored when main returns
     assert "[ERROR" in stderr_of("--verbose")
 
 
