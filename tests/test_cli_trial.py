@@ -241,3 +241,16 @@ def test_classes_must_be_distinct_and_not_empty(two_class, capsys, classes):
     rc, out, err = run(["predict", cnn, paths[0], "--classes", classes], capsys)
     assert rc == 2 and not out  # was: a row predicted as "" or two classes of one name
     assert f"--classes {classes!r}: class names must be distinct and not empty" in err
+
+
+def test_images_may_follow_the_options(two_class, capsys):
+    cnn, _, _, paths = two_class
+    rc, out, err = run(
+        ["predict", cnn, "--classes", "normal,pneumonia", "--format", "csv", *paths[:2]], capsys
+    )
+    assert rc == 0, err  # was: "unrecognized arguments: img0.png img1.png" (exit 2)
+    assert out.splitlines()[0] == "path,p_disease,predicted" and len(out.splitlines()) == 3
+    rc, out, _ = run(["predict", cnn, paths[0], "--format", "json", paths[1]], capsys)
+    assert rc == 0 and len(json.loads(out)["predictions"]) == 2
+    rc, _, err = run(["predict", cnn, "--bogus", paths[0]], capsys)
+    assert rc == 2 and "unrecognized arguments: --bogus" in err

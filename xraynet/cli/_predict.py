@@ -12,12 +12,35 @@ from ._common import (
     _add_verbose,
     _load_classifier,
     _option_message,
+    _Parser,
     _positive_int,
     _probability,
     _takes_paths,
 )
 
 _BATCH = 64  # files decoded and classified per predict_proba call
+
+
+class _IntermixedParser(_Parser):
+    """predict's parser: IMAGE arguments may also follow the options.
+
+    With plain ``parse_args`` the ``nargs='*'`` IMAGE list is taken (empty)
+    right after MODEL, so ``xraynet predict MODEL --format csv a.png`` failed
+    with "unrecognized arguments: a.png". ``parse_known_intermixed_args``
+    reads the options first, then the positionals; it calls
+    ``parse_known_args`` itself, hence the guard.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 _PREDICT_EPILOG = """\
@@ -53,6 +76,7 @@ def add_predict_parser(sub, fmt):
         help="classify image files or folders with a saved model",
         description="Print P(disease) and the predicted class of each image file.",
     )
+    pred.__class__ = _IntermixedParser  # add_parser builds every sub-parser with one class
     pred.add_argument("model", metavar="MODEL", help="saved model (.xraynet, .skops or .keras)")
     pred.add_argument(
         "images",
