@@ -55,13 +55,14 @@ each with a test on real files in ``xraynet/io/tests/test_trial_fixes.py``,
 * the truncated-JPEG check printed "Corrupt JPEG data: 4094 extraneous bytes"
   twice for every complete file it checked (46 lines for the Kermany training set).
 
-Results of the last run, 2026-12-03 14:01 UTC, with the fixes of issue 15's second
+Results of the last run, 2026-12-03 14:09 UTC, with the fixes of issue 15's second
 trial in (``XRAYNET_DATA=/work/shared/data .venv/bin/python
-benchmarks/bad_input_trial.py``, 2 min 17 s on the shared 2-core machine). The two
-BUGs and two of the WEAKs left are in modules other engineers were editing at the
-time (``xraynet.datasets`` walks past folders it may not read; ``xraynet evaluate
---out FILE`` replaces the file; ``compare --n-jobs 0`` / ``--size 100000`` exit 1);
-the last WEAK is libjpeg writing its own warning to stderr for a corrupt file::
+benchmarks/bad_input_trial.py``, 1 min 42 s on the shared 2-core machine; ``--quick``
+25 s). The two BUGs and two of the WEAKs left are in modules other engineers were
+editing at the time (``xraynet.datasets`` walks past folders it may not read;
+``xraynet evaluate --out FILE`` replaces the file; ``compare --n-jobs 0`` / ``--size
+100000`` exit 1); the last WEAK is libjpeg writing its own warning to stderr for a
+corrupt file::
 
       # verdict group       case                             outcome          message
       1 OK      io          io_zero_byte                     ImageLoadError   cannot load image '<tmp>/bad/empty.png': file is empty (0 bytes)
@@ -382,30 +383,32 @@ the last WEAK is libjpeg writing its own warning to stderr for a corrupt file::
                               predict --classes a,b,c on a 2-class model
     159 OK      cli         cli_predict_classes_empty        exit 2           xraynet: error: --classes 'normal,': class names must be distinct and not empty / xraynet: error: --classes 'a,a': class names must be distinct and not empty
                               predict --classes 'normal,' / 'a,a'
-    160 OK      cli         cli_predict_format               exit 2           xraynet: error: argument --format: invalid choice: 'xml' (choose from 'tsv', 'csv', 'json') (see 'xraynet predict --help')
+    160 OK      cli         cli_predict_intermixed           exit 0           2 rows
+                              predict MODEL --format csv IMAGE IMAGE (images after the options)
+    161 OK      cli         cli_predict_format               exit 2           xraynet: error: argument --format: invalid choice: 'xml' (choose from 'tsv', 'csv', 'json') (see 'xraynet predict --help')
                               predict --format xml
-    161 OK      cli         cli_predict_keras                exit 0           p_disease 0.506
+    162 OK      cli         cli_predict_keras                exit 0           p_disease 0.506
                               predict with the .keras CNN on a 64 px image (resized to 16)
-    162 OK      cli         cli_evaluate_missing             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/nope' does not exist
+    163 OK      cli         cli_evaluate_missing             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/nope' does not exist
                               evaluate with a missing TEST
-    163 OK      cli         cli_evaluate_bad_csv             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/tables/eval.csv': --label-column 'label' is not a column of the table; columns are 'pa...
+    164 OK      cli         cli_evaluate_bad_csv             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/tables/eval.csv': --label-column 'label' is not a column of the table; columns are 'pa...
                               evaluate with a CSV lacking the label column
-    164 BUG     cli         cli_evaluate_out_file            exit 0           replaced the user's file with a results folder
+    165 BUG     cli         cli_evaluate_out_file            exit 0           replaced the user's file with a results folder
                               evaluate --out an existing file
-    165 OK      cli         cli_evaluate_numbers             exit 2           xraynet: error: argument --random-state: invalid int value: 'abc' (see 'xraynet evaluate --help') / xraynet: error: argument --threshold: expected a number in [0, 1], got '2' (see 'xraynet evaluate --help')
+    166 OK      cli         cli_evaluate_numbers             exit 2           xraynet: error: argument --random-state: invalid int value: 'abc' (see 'xraynet evaluate --help') / xraynet: error: argument --threshold: expected a number in [0, 1], got '2' (see 'xraynet evaluate --help')
                               evaluate --random-state abc / --threshold 2
-    166 OK      cli         cli_evaluate_classes             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/trees/eval3' has 3 classes (NORMAL, covid, flu); the model has 2
+    167 OK      cli         cli_evaluate_classes             exit 2           xraynet: error: TEST_DIR_OR_CSV '<tmp>/trees/eval3' has 3 classes (NORMAL, covid, flu); the model has 2
                               evaluate a 2-class model on a 3-class folder
-    167 OK      cli         cli_evaluate_corrupt             exit 1           xraynet: error: cannot load image '<tmp>/trees/eval_corrupt/NORMAL/b.png': not a recognised image format (OpenCV could not de...
+    168 OK      cli         cli_evaluate_corrupt             exit 1           xraynet: error: cannot load image '<tmp>/trees/eval_corrupt/NORMAL/b.png': not a recognised image format (OpenCV could not de...
                               evaluate on a folder with a corrupt image
-    168 OK      io          io_jpeg_check_quiet              quiet            nothing on stderr
+    169 OK      io          io_jpeg_check_quiet              quiet            nothing on stderr
                               a complete JPEG with grey corners (the truncation check runs): stderr
-    169 WEAK    cli         cli_subprocess_corrupt_lines     exit 1           2 line(s) from C libraries: Corrupt JPEG data: premature end of data segment  [libjpeg prints itself]
+    170 WEAK    cli         cli_subprocess_corrupt_lines     exit 1           2 line(s) from C libraries: Corrupt JPEG data: premature end of data segment  [libjpeg prints itself]
                               python -m xraynet predict on corrupt files: lines on stderr (fd level)
-    170 OK      cli         cli_subprocess_predict           exit 1           xraynet: error: <tmp>/gone.png: cannot load image '<tmp>/gone.png': file not found
+    171 OK      cli         cli_subprocess_predict           exit 1           xraynet: error: <tmp>/gone.png: cannot load image '<tmp>/gone.png': file not found
                               python -m xraynet predict on a missing image (a real process)
 
-    170 cases: 165 OK, 3 WEAK, 2 BUG  (132 s)
+    171 cases: 166 OK, 3 WEAK, 2 BUG  (97 s)
 """
 
 import argparse
@@ -2507,6 +2510,17 @@ def cli_predict_classes_empty():
     ]
     worst = max(outs, key=lambda o: ("OK", "WEAK", "BUG").index(o.verdict))
     return Outcome(worst.status, " / ".join(o.message for o in outs), worst.verdict)
+
+
+@case("cli", "predict MODEL --format csv IMAGE IMAGE (images after the options)")
+def cli_predict_intermixed():
+    rc, out, err = run_cli(
+        ["predict", MODELS["skops"], "--format", "csv", F["good_png"], F["space"]]
+    )
+    rows = [ln for ln in out.splitlines()[1:] if ln.strip()]
+    if rc != 0:
+        return judge_cli(rc, out, err, 0)
+    return Outcome("exit 0", f"{len(rows)} rows", "OK" if len(rows) == 2 else "BUG")
 
 
 @case("cli", "predict --format xml")
