@@ -446,6 +446,8 @@ class BaseImageClassifier(KerasClassifier):
             )
         self.model_ = model
         self.precision_ = precision
+        # filled by the first predict: predict rebinds no attribute (check_dict_unchanged)
+        self._predict_cache = {}
         self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
@@ -480,14 +482,21 @@ class BaseImageClassifier(KerasClassifier):
         short last batch reuses the trace), with fused inference batch norms
         (see ``_inference.py``), and cached on the estimator, keyed by the
         network: refitting or assigning ``model_`` rebuilds it. The cache is
-        neither a parameter nor pickled.
+        neither a parameter nor pickled. Its holder (a dict) is created by
+        ``fit``, so that predicting fills it but sets or rebinds no attribute
+        of the estimator (scikit-learn's ``check_dict_unchanged``); an
+        estimator unpickled or loaded from a file gets one at its first
+        prediction.
         """
         model = self.model_
         cache = self.__dict__.get("_predict_cache")
-        if cache is not None and cache[0] is model:
-            return cache[1]
+        if cache is None:
+            cache = self._predict_cache = {}
+        if cache.get("model") is model:
+            return cache["function"]
         infer = inference_function(model, self.input_shape_)
-        self._predict_cache = (model, infer)
+        cache.clear()
+        cache.update(model=model, function=infer)
         return infer
 
     def _raw_outputs(self, X):
