@@ -254,3 +254,34 @@ def test_images_may_follow_the_options(two_class, capsys):
     assert rc == 0 and len(json.loads(out)["predictions"]) == 2
     rc, _, err = run(["predict", cnn, "--bogus", paths[0]], capsys)
     assert rc == 2 and "unrecognized arguments: --bogus" in err
+
+
+def test_evaluate_out_that_is_a_file_is_refused_and_kept(two_class, tmp_path, capsys):
+    # it exited 0 and moved the user's file aside to a hidden .FILE.old-PID
+    cnn_path, _, root, _ = two_class
+    test = tmp_path / "test"
+    for k, cls in enumerate(("NORMAL", "PNEUMONIA")):
+        (test / cls).mkdir(parents=True)
+        for i in range(3):
+            cv2.imwrite(str(test / cls / f"{i}.png"), np.full((16, 16), 60 * k + 20 * i, np.uint8))
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    rc, _, err = run(["evaluate", cnn_path, test, "--out", out, "--no-stress", "-q"], capsys)
+    assert rc == 2 and "--out" in err and "not a folder" in err
+    assert out.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt",
+        "test",
+    ]
+
+
+@pytest.mark.parametrize(
+    "option, value, needle",
+    [("--n-jobs", "0", "non-zero integer"), ("--size", "100000", "at most 1024 px")],
+)
+def test_compare_refuses_impossible_numbers_up_front(tmp_path, capsys, option, value, needle):
+    # --n-jobs 0 exited 1 with the estimator's message; --size 100000 tried to allocate 205 GiB
+    for cls in ("NORMAL", "PNEUMONIA"):
+        (tmp_path / cls).mkdir()
+    rc, _, err = run(["compare", tmp_path, option, value, "--out", tmp_path / "o"], capsys)
+    assert rc == 2 and option in err and needle in err
+    assert not (tmp_path / "o").exists()

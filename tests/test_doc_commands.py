@@ -175,13 +175,7 @@ def _help_examples():
 
 # Known drift, reported and left to the owner of the command; each entry is a
 # real failure a user meets, kept visible as xfail until its fix lands.
-KNOWN = {
-    "xraynet predict results/model.keras --classes normal,pneumonia --format csv img/*.jpeg": (
-        "predict's IMAGE (nargs='*') after MODEL is consumed before the options, so "
-        "an IMAGE after --classes/--format is 'unrecognized' (argparse); fix the example "
-        "or the parser in xraynet/cli/_predict.py"
-    ),
-}
+KNOWN = {}  # command -> why it is expected not to parse (none today)
 
 
 def _mark_known(params):

@@ -36,6 +36,16 @@ def _int(text):
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
+def _n_jobs(text):
+    """A joblib worker count: a non-zero integer, -1 meaning every core."""
+    value = _int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer (-1 = all cores), got {text!r}"
+        )
+    return value
+
+
 def _seed(text):
     """A random seed: an integer in [0, 2**32 - 1], as NumPy takes."""
     try:
@@ -64,7 +74,8 @@ def _add_verbose(parser):
         "--verbose",
         action="store_true",
         help="also show TensorFlow's start-up log lines (oneDNN, absl, CPU "
-        "features), hidden by default; XRAYNET_DEBUG=1 shows them too",
+        "features) and OpenCV's own log lines, hidden by default; XRAYNET_DEBUG=1 "
+        "shows them too",
     )
 
 

@@ -11,8 +11,8 @@ from ._common import (
     CLIError,
     _add_max_pixels,
     _add_verbose,
-    _int,
     _load_table,
+    _n_jobs,
     _positive_int,
     _progress,
     _seed,
@@ -173,7 +173,7 @@ def add_compare_parser(sub, fmt):
     )
     cmp.add_argument(
         "--n-jobs",
-        type=_int,
+        type=_n_jobs,
         default=None,
         metavar="N",
         help="folds trained in parallel (default: 1; -1 = all cores)",
@@ -462,6 +462,9 @@ def _save_winner(model, out_dir):
     return Path(save_model(model, out_dir / _MODEL_STEM))
 
 
+MAX_SIZE = 1024  # px; a larger --size asks for hundreds of GiB
+
+
 def _check_args(args):
     """Cheap argument checks, before anything heavy is imported."""
     given = [
@@ -490,6 +493,11 @@ def _check_args(args):
     for option in ("--path-column", "--label-column"):
         if getattr(args, option[2:].replace("-", "_")) and not tables:
             raise CLIError(f"{option} names a column of --labels or of a CSV --test")
+    if args.size is not None and args.size > MAX_SIZE:
+        raise CLIError(
+            f"--size {args.size}: at most {MAX_SIZE} px (the networks train on size x size "
+            "images; 64-256 is usual)"
+        )
     if args.dataset and (args.patient_pattern or args.skip_unreadable):
         raise CLIError(
             "--patient-pattern and --skip-unreadable apply to DATA_DIR or --labels; "

@@ -48,6 +48,8 @@ class ResultsFolder:
     def __enter__(self):
         import tempfile
 
+        if self.out.exists() and not self.out.is_dir():  # never replace a user's file
+            raise CLIError(f"--out {str(self.out)!r} exists and is not a folder")
         parent = self.out.absolute().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)

@@ -169,8 +169,8 @@ def _scan_class(folder, extensions):
     is a DICOM file (``DICM`` at byte 128) and DICOM extensions are loaded.
     """
     sniff_dicom = bool(set(extensions) & {".dcm", ".dicom"})
-    images, skipped, subdirs = [], [], []
-    for dirpath, dirnames, files in os.walk(folder):
+    images, skipped, subdirs, errors = [], [], [], []
+    for dirpath, dirnames, files in os.walk(folder, onerror=errors.append):
         dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
         rel = Path(dirpath).relative_to(folder)
         if rel == Path("."):
@@ -185,6 +185,12 @@ def _scan_class(folder, extensions):
                 images.append(relname)
             else:
                 skipped.append(relname)
+    if errors:  # os.walk skips a folder it cannot read without a word: images would be lost
+        err = errors[0]
+        raise ValueError(
+            f"Class folder {str(folder)!r}: cannot read {err.filename!r} ({err.strerror}); "
+            "fix its permissions or move it out of the class folder."
+        )
     images.sort(key=lambda r: r.parts)
     skipped.sort(key=lambda r: r.parts)
     return [str(r) for r in images], [str(r) for r in skipped], subdirs

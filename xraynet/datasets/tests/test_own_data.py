@@ -437,3 +437,26 @@ def test_descr_says_where_the_patient_ids_came_from(tmp_path, jpegs, real_dicom)
         image_dir=tmp_path / "nih",
     )
     assert "from the column 'patient' of the table" in table.DESCR
+
+
+def test_unreadable_sub_folder_is_an_error_not_fewer_images(tmp_path, jpegs, monkeypatch):
+    # os.walk skips a folder it cannot open without a word: a class lost images silently.
+    # Permissions do not bind root (these tests may run as root), so the operating system's
+    # refusal is simulated at os.scandir for that one folder.
+    import os
+
+    for cls, files in zip(("NORMAL", "PNEUMONIA"), jpegs):
+        _copy(files[0], tmp_path / cls / files[0].name)
+    locked = tmp_path / "PNEUMONIA" / "locked"
+    _copy(jpegs[1][1], locked / jpegs[1][1].name)
+    assert len(load_image_folder(tmp_path).filenames) == 3
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ValueError, match=r"(?s)cannot read .*locked.*Permission denied"):
+        load_image_folder(tmp_path)
