@@ -74,3 +74,38 @@ def pneumoniamnist_small(pneumoniamnist_path):
 
     i, j = pick(ytr, 100), pick(yte, 50)
     return Xtr[i, ..., None], ytr[i], Xte[j, ..., None], yte[j]
+
+
+def _write_dicom(path, pixels, *, bits_stored=None, **tags):
+    """Write ``pixels`` (2-D uint8 or uint16) as an uncompressed MONOCHROME2 DICOM file.
+
+    ``bits_stored`` defaults to the dtype's width; ``tags`` (``PatientID=...``,
+    ``WindowWidth=...``) are set on the header. The file has the standard
+    128-byte preamble and ``DICM`` magic, whatever its name. Returns ``path``.
+    """
+    import numpy as np
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    pixels = np.asarray(pixels)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"  # computed radiography
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "CR"
+    ds.set_pixel_data(pixels, "MONOCHROME2", bits_stored or pixels.dtype.itemsize * 8)
+    for name, value in tags.items():
+        setattr(ds, name, value)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_dicom():
+    """``write_dicom(path, pixels, *, bits_stored=None, **tags)``: a real DICOM file made by pydicom."""
+    pytest.importorskip("pydicom")
+    return _write_dicom

@@ -155,30 +155,12 @@ def test_stdout_closed_early_stops_quietly(two_class, tmp_path):
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
 
 
-def _dicom_without_extension(path):
-    import pydicom
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
-    ds.Modality, ds.Rows, ds.Columns, ds.SamplesPerPixel = "CR", 20, 20, 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelData = (np.arange(400, dtype=np.uint16) * 10).tobytes()
-    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
-    return path
-
-
-def test_folder_dicoms_of_any_name_and_a_list_with_a_bom(two_class, tmp_path, capsys):
+def test_folder_dicoms_of_any_name_and_a_list_with_a_bom(two_class, tmp_path, capsys, write_dicom):
     cnn, _, _, paths = two_class
     folder = tmp_path / "pacs"
     folder.mkdir()
-    uid = _dicom_without_extension(folder / "1.2.840.113619.2.55.3.1")  # PACS-style name
+    ramp = (np.arange(400, dtype=np.uint16) * 10).reshape(20, 20)  # 12-bit
+    uid = write_dicom(folder / "1.2.840.113619.2.55.3.1", ramp, bits_stored=12)  # PACS-style
     (folder / "notes.txt").write_text("not an image")
     cv2.imwrite(str(folder / "b.png"), np.full((20, 20), 90, np.uint8))
     rc, out, err = run(["predict", cnn, folder], capsys)

@@ -18,29 +18,8 @@ import pytest
 from xraynet.cli import main
 
 
-def _write_dicom(pixels, path, **tags):
-    """An uncompressed MONOCHROME2 DICOM file of 8-bit ``pixels`` with header ``tags``."""
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
-    for name, value in tags.items():
-        setattr(ds, name, value)
-    ds.set_pixel_data(pixels, "MONOCHROME2", 8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path
-
-
 @pytest.fixture(scope="module")
-def export(kermany_dir, tmp_path_factory):
+def export(kermany_dir, tmp_path_factory, write_dicom):
     """``pacs/{NORMAL,PNEUMONIA}/<patient>/study1/IM<k>`` (two films per patient) and
     ``second_site/{NORMAL,PNEUMONIA}/*.jpeg`` (other films, as another hospital's folder)."""
     root = tmp_path_factory.mktemp("own_data")
@@ -50,9 +29,9 @@ def export(kermany_dir, tmp_path_factory):
         for i, src in enumerate(files[600:640]):
             pid = f"{cls[:2]}-{i // 2:03d}"
             pixels = cv2.resize(cv2.imread(str(src), cv2.IMREAD_GRAYSCALE), (96, 96))
-            _write_dicom(
-                pixels,
+            write_dicom(
                 root / "pacs" / cls / pid / "study1" / f"IM{i % 2 + 1}",
+                pixels,
                 PatientID=pid,
                 ViewPosition="PA" if i % 3 else "AP",
                 PatientSex="F" if i % 2 else "M",

@@ -287,16 +287,6 @@ def _image_extensions():
     return IMAGE_EXTENSIONS
 
 
-def _is_dicom(path):
-    """True when the regular file ``path`` has the DICOM magic ``DICM`` at byte 128."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    return head[128:132] == b"DICM"
-
-
 def _image_paths(args):
     """The IMAGE arguments and --from-file lines, folders expanded; in the order given."""
     given = list(args.images)
@@ -313,6 +303,8 @@ def _image_paths(args):
         ]
     if not given:
         raise CLIError("give at least one IMAGE (a file or a folder) or --from-file LIST")
+    from xraynet.datasets import is_dicom_file
+
     extensions = _image_extensions()
     images = []
     for item in given:
@@ -325,7 +317,7 @@ def _image_paths(args):
             for f in path.rglob("*")
             if f.is_file()
             and not any(part.startswith(".") for part in f.relative_to(path).parts)
-            and (f.suffix.lower() in extensions or _is_dicom(f))
+            and (f.suffix.lower() in extensions or is_dicom_file(f))
         )
         if not found:
             raise CLIError(f"IMAGE folder {item!r} holds no image files ({' '.join(extensions)})")

@@ -1,6 +1,6 @@
 """Chest X-ray data sets: image folders, metadata tables and PneumoniaMNIST."""
 
-from ._dicom import parse_dicom_age
+from ._dicom import is_dicom_file, parse_dicom_age
 from ._folder import IMAGE_EXTENSIONS, NORMAL_NAMES, is_normal_name, load_image_folder
 from ._patients import patient_id, patient_id_from_pattern
 from ._pneumoniamnist import fetch_pneumoniamnist
@@ -10,6 +10,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "NORMAL_NAMES",
     "fetch_pneumoniamnist",
+    "is_dicom_file",
     "is_normal_name",
     "load_image_folder",
     "load_image_table",

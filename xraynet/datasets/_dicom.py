@@ -63,8 +63,28 @@ _OTHER_IMAGES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
 def is_dicom_file(path):
-    """True for a ``.dcm``/``.dicom`` name, or a file of no other image extension
-    with ``DICM`` at byte 128 (JPEG/PNG/... names are not opened)."""
+    """Whether ``path`` is a DICOM file, judged by its name or its first 132 bytes.
+
+    True for a ``.dcm``/``.dicom`` name, or a file of no other image extension
+    (``IM1``, ``1.2.840...``, from a PACS export) with the DICOM magic ``DICM``
+    at byte 128. JPEG, PNG, BMP and TIFF names are not opened.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file name.
+
+    Returns
+    -------
+    bool
+        Whether the file is (or is named as) a DICOM file.
+
+    Examples
+    --------
+    >>> from xraynet.datasets import is_dicom_file
+    >>> is_dicom_file("study/IM-0001.dcm"), is_dicom_file("film.jpeg")
+    (True, False)
+    """
     ext = os.path.splitext(str(path))[1].lower()
     if ext in _DICOM_EXTENSIONS:
         return True

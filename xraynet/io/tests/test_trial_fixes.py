@@ -133,28 +133,6 @@ def test_read_mask_bad_limits(tmp_path, bad):
         read_mask(path, max_bytes=bad)
 
 
-def _ramp_dicom(path, **tags):
-    """A 16x16 CR DICOM of a 12-bit ramp with ``tags`` set, written by pydicom."""
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
-    ds.Modality, ds.Rows, ds.Columns, ds.SamplesPerPixel = "CR", 16, 16, 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelData = (np.arange(256, dtype=np.uint16) * 16).tobytes()
-    for name, value in tags.items():
-        setattr(ds, name, value)
-    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
-    return path
-
-
 @pytest.mark.parametrize(
     "window",
     [
@@ -163,7 +141,12 @@ def _ramp_dicom(path, **tags):
         {"WindowCenter": 2000, "WindowWidth": 400, "VOILUTFunction": "BOGUS"},
     ],
 )
-def test_dicom_window_pydicom_refuses_is_treated_as_absent(tmp_path, window):
+def test_dicom_window_pydicom_refuses_is_treated_as_absent(tmp_path, window, write_dicom):
+    ramp = (np.arange(256, dtype=np.uint16) * 16).reshape(16, 16)  # 12-bit
+
+    def _ramp_dicom(path, **tags):
+        return write_dicom(path, ramp, bits_stored=12, **tags)
+
     plain = read_image(_ramp_dicom(tmp_path / "plain.dcm"))
     # was: a bare ValueError from pydicom, naming no file
     img = read_image(_ramp_dicom(tmp_path / "bad_window.dcm", **window))
