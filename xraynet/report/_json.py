@@ -38,7 +38,7 @@ def _default(value):
 def to_strict_json(obj, *, indent=2):
     """Serialise ``obj`` as strict JSON: a non-finite float becomes ``null``.
 
-    :func:`json.dumps` writes NaN and infinity as ``NaN`` and ``Infinity``,
+    ``json.dumps`` writes NaN and infinity as ``NaN`` and ``Infinity``,
     which are not JSON: strict parsers, JavaScript's ``JSON.parse`` and
     many databases reject the whole file. An undefined score (the ROC AUC of
     a test set holding one class, a confidence interval that cannot be
@@ -52,7 +52,7 @@ def to_strict_json(obj, *, indent=2):
         Dicts, lists, tuples, numbers, strings, None, numpy scalars and
         arrays, paths; nested as deep as needed.
     indent : int or None, default=2
-        Indentation, as for :func:`json.dumps`; None writes one line.
+        Indentation, as for ``json.dumps``; None writes one line.
 
     Returns
     -------
