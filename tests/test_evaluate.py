@@ -177,6 +177,7 @@ def test_cli_evaluate_folder_and_csv(folders, tmp_path, capsys):
         (["MISSING.skops", "TEST"], "MODEL 'MISSING.skops' does not exist"),
         (["MODEL", "nowhere"], "TEST_DIR_OR_CSV 'nowhere' does not exist"),
         (["MODEL", "TEST", "--threshold", "2"], "--threshold"),
+        (["MODEL", "TEST", "--random-state", "-1"], "--random-state"),  # compare's seed rule
     ],
 )
 def test_cli_evaluate_errors_name_the_argument(folders, tmp_path, capsys, argv, needle):
@@ -184,7 +185,8 @@ def test_cli_evaluate_errors_name_the_argument(folders, tmp_path, capsys, argv, 
 
     _, model_path, test = folders
     argv = [str(model_path) if a == "MODEL" else str(test) if a == "TEST" else a for a in argv]
-    with pytest.raises(SystemExit) if "--threshold" in argv else contextlib.nullcontext():
+    usage_error = "--threshold" in argv or "--random-state" in argv  # refused by argparse
+    with pytest.raises(SystemExit) if usage_error else contextlib.nullcontext():
         rc = main(["evaluate", *argv, "--out", str(tmp_path / "o")])
         assert rc == 2
     assert needle in capsys.readouterr().err

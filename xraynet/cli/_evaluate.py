@@ -10,6 +10,7 @@ from ._common import (
     _load_table,
     _probability,
     _progress,
+    _seed,
     _takes_paths,
 )
 from ._results import ResultsFolder
@@ -65,9 +66,9 @@ def add_evaluate_parser(sub, fmt):
     ev.add_argument("--no-stress", action="store_true", help="skip the stress test")
     ev.add_argument(
         "--random-state",
-        type=int,
+        type=_seed,
         default=0,
-        metavar="N",
+        metavar="SEED",
         help="seed of the bootstrap and stress test (default: 0)",
     )
     _add_trust_pickle(ev)
