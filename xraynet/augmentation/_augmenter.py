@@ -3,7 +3,8 @@
 Every image gets ONE composed affine warp (rotation, zoom, shift and optional
 horizontal flip folded into a single 2x3 matrix about the image centre), run by
 ``cv2.warpAffine`` directly on ``uint8`` data, and an optional brightness /
-contrast / gamma change through one 256-entry lookup table. All random numbers of a batch
+contrast / gamma change through one 256-entry lookup table, then an optional
+Gaussian blur. All random numbers of a batch
 are drawn up front, so the output depends only on the random generator, never
 on ``n_jobs``.
 """
@@ -21,7 +22,7 @@ from sklearn.utils._param_validation import StrOptions
 from xraynet.utils import check_image_array, check_random_state_int
 from xraynet.utils._validation import N_JOBS_CONSTRAINT, NonBoolInterval
 
-from ._warp import BORDERS, Params, affine_matrices, augment_chunk, draw, lookup_tables
+from ._warp import BORDERS, Params, affine_matrices, augment_chunk, blur_sigmas, draw, lookup_tables
 
 __all__ = ["Augmenter"]
 
@@ -139,6 +140,11 @@ class Augmenter(TransformerMixin, BaseEstimator):
         response or display curve). Applied in the same lookup table as
         brightness and contrast, so it costs nothing extra per pixel.
         ``None`` leaves gamma unchanged.
+    blur_range : (float, float) or None, default=None
+        Gaussian blur sigma in pixels drawn in ``[lo, hi]``, ``0 <= lo``, e.g.
+        ``(0, 1)``, applied last (a softer detector, a different
+        reconstruction kernel); sigma 0 leaves the image sharp. ``None``
+        applies no blur.
 
     See Also
     --------
@@ -198,6 +204,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "n_jobs": N_JOBS_CONSTRAINT,
         "gamma_range": [None, "array-like"],
+        "blur_range": [None, "array-like"],
     }
 
     def __init__(
@@ -214,6 +221,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         random_state=None,
         n_jobs=None,
         gamma_range=None,
+        blur_range=None,
     ):
         self.rotation_range = rotation_range
         self.zoom_range = zoom_range
@@ -227,6 +235,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.gamma_range = gamma_range
+        self.blur_range = blur_range
 
     # ------------------------------------------------------------------ API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -303,8 +312,9 @@ class Augmenter(TransformerMixin, BaseEstimator):
             a ``Generator`` is used (and advanced) as is, an int seeds a new
             one, ``None`` draws fresh OS entropy. ``self.random_state`` is not
             used here. Exactly one ``rng.random((n_samples, 8))`` call is made,
-            plus one ``rng.random(n_samples)`` when ``gamma_range`` is set (so
-            the other parameters draw the same numbers with or without gamma).
+            plus one ``rng.random(n_samples)`` when ``gamma_range`` is set and
+            one more when ``blur_range`` is set (so the other parameters draw
+            the same numbers with or without gamma and blur).
 
         Returns
         -------
@@ -329,7 +339,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
         matrices, kinds = affine_matrices(draws, h, w, params)
         luts = lookup_tables(draws, X, params)
         out = np.empty_like(X)
-        kernel_args = (matrices, kinds, luts, params)
+        kernel_args = (matrices, kinds, luts, params, blur_sigmas(draws, params))
         # effective_n_jobs reads joblib's parallel_config context: not cached
         n_threads = min(int(effective_n_jobs(self.n_jobs)), n)
         if n_threads <= 1:
@@ -400,6 +410,7 @@ class Augmenter(TransformerMixin, BaseEstimator):
             self.contrast_range, "contrast_range", allow_none=True, lower_open=True
         )
         gamma = _check_range(self.gamma_range, "gamma_range", allow_none=True, lower_open=True)
+        blur = _check_range(self.blur_range, "blur_range", allow_none=True, lower_open=False)
         cval = self.cval
         if int(cval) != cval:
             raise ValueError(f"cval must be an integer grey level in [0, 255]; got {cval!r}.")
@@ -414,4 +425,5 @@ class Augmenter(TransformerMixin, BaseEstimator):
             border=BORDERS[self.fill_mode],
             cval=int(cval),
             gamma=gamma,
+            blur=blur,
         )

@@ -23,6 +23,8 @@ N_DRAWS = 8
 # block, and only when gamma_range is set, so every seed gives the same output
 # as before gamma existed for the other parameters
 GAMMA_DRAW = N_DRAWS
+# the blur draw is another ``rng.random(n)``, made last and only when
+# blur_range is set (same reasoning): its column is always the last one
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Params:
     border: int
     cval: int
     gamma: tuple = None
+    blur: tuple = None
 
 
 # identity / pure flip are done without interpolation (exact copies)
@@ -82,7 +85,24 @@ def draw(rng, n, p):
     draws = rng.random((n, N_DRAWS))
     if p.gamma is not None:
         draws = np.column_stack([draws, rng.random(n)])
+    if p.blur is not None:
+        draws = np.column_stack([draws, rng.random(n)])
     return draws
+
+
+def blur_sigmas(draws, p):
+    """Per-image Gaussian blur sigma in pixels (0: no blur), or None without blur_range."""
+    if p.blur is None:
+        return None
+    lo, hi = p.blur
+    return lo + (hi - lo) * draws[:, -1]
+
+
+def _blur_in_place(img, sigma):
+    """Gaussian blur of one 2-D or (h, w, c) uint8 image, written back into ``img``."""
+    k = max(3, 2 * int(np.ceil(3.0 * sigma)) + 1)
+    res = cv2.GaussianBlur(img, (k, k), sigma, borderType=cv2.BORDER_REFLECT)
+    img[...] = res.reshape(img.shape)
 
 
 def lookup_tables(draws, X, p):
@@ -111,8 +131,10 @@ def lookup_tables(draws, X, p):
     return np.clip(np.rint(levels), 0, 255).astype(np.uint8)
 
 
-def augment_chunk(X, out, indices, matrices, kinds, luts, p):
+def augment_chunk(X, out, indices, matrices, kinds, luts, p, sigmas=None):
     """Write the augmented ``X[i]`` into ``out[i]`` for ``i`` in ``indices``.
+
+    Order per image: lookup table (brightness, contrast, gamma), warp, blur.
 
     ``X`` and ``out`` are C-contiguous uint8 (n, h, w, c) arrays; distinct
     chunks touch distinct ``out[i]``, so chunks can run in parallel threads.
@@ -142,3 +164,5 @@ def augment_chunk(X, out, indices, matrices, kinds, luts, p):
             )
             if res.ctypes.data != dst.ctypes.data:  # OpenCV reallocated
                 dst[...] = res.reshape(dst.shape)
+        if sigmas is not None and sigmas[i] > 0:
+            _blur_in_place(dst, float(sigmas[i]))

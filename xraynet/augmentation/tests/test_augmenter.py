@@ -281,6 +281,57 @@ def test_gamma_deterministic_and_keeps_other_draws(X150):
     assert clone(aug).get_params()["gamma_range"] == (0.7, 1.4)
 
 
+def test_blur_is_the_gaussian_of_the_given_sigma(X150):
+    out = Augmenter(**NO_GEOMETRY, blur_range=(1.5, 1.5)).augment(X150, 0)
+    for img, res in zip(X150[..., 0], out[..., 0]):
+        expected = cv2.GaussianBlur(img, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+        np.testing.assert_array_equal(res, expected)
+
+    # a blurred radiograph has less fine detail (smaller Laplacian energy)
+    def detail(batch):
+        return np.mean([cv2.Laplacian(im, cv2.CV_64F).var() for im in batch[..., 0]])
+
+    assert detail(out) < 0.5 * detail(X150)
+
+
+def test_blur_drawn_per_image_and_sigma_zero_is_sharp(X28):
+    sharp = Augmenter(**NO_GEOMETRY, blur_range=(0.0, 0.0)).augment(X28, 0)
+    np.testing.assert_array_equal(sharp, X28)
+    out = Augmenter(**NO_GEOMETRY, blur_range=(0.0, 2.0)).augment(X28, 1).astype(int)
+    changed = (out != X28).reshape(len(X28), -1).mean(axis=1)
+    assert changed.min() < 0.3 < changed.max()  # some barely blurred, some strongly
+    rgb = np.repeat(X28[:4], 3, axis=-1)
+    out_rgb = Augmenter(**NO_GEOMETRY, blur_range=(1.0, 1.0)).augment(rgb, 0)
+    grey = Augmenter(**NO_GEOMETRY, blur_range=(1.0, 1.0)).augment(X28[:4], 0)
+    for channel in range(3):  # every channel blurred alike
+        np.testing.assert_array_equal(out_rgb[..., channel], grey[..., 0])
+
+
+def test_blur_deterministic_and_keeps_other_draws(X150):
+    params = dict(rotation_range=20, zoom_range=0.1, brightness_range=(0.8, 1.2))
+    aug = Augmenter(**params, gamma_range=(0.8, 1.2), blur_range=(0.0, 1.0), random_state=2)
+    first = aug.fit_transform(X150)
+    np.testing.assert_array_equal(first, clone(aug).set_params(n_jobs=2).fit_transform(X150))
+    # blur has its own, last draw: sigma 0 gives the output of the same seed without blur
+    np.testing.assert_array_equal(
+        clone(aug).set_params(blur_range=(0.0, 0.0)).fit_transform(X150),
+        clone(aug).set_params(blur_range=None).fit_transform(X150),
+    )
+    assert Augmenter().get_params()["blur_range"] is None
+
+
+@pytest.mark.parametrize(
+    "blur_range, match",
+    [((-0.5, 1.0), "blur_range must satisfy 0 <= lo <= hi"),
+     ((2.0, 1.0), "blur_range must satisfy 0 <= lo <= hi"),
+     ((0.0, np.nan), "blur_range must be None or a pair"),
+     (1.0, "'blur_range' parameter of Augmenter must be None or an array-like")],
+)  # fmt: skip
+def test_blur_range_checked(X28, blur_range, match):
+    with pytest.raises(ValueError, match=match):
+        Augmenter(blur_range=blur_range).augment(X28, 0)
+
+
 # ------------------------------------------------------------ sklearn integration
 class _Recorder(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
