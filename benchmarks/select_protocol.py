@@ -113,6 +113,12 @@ CANDIDATES = {
     "zoom_rot": ("b/c 0.7-1.3 + zoom .1 + rotation 5, 10 ep", dict(
         _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
         rotation_range=5), 10),
+    "zoom_blur": ("b/c 0.7-1.3 + zoom .1 + blur sigma 0-1 px, 10 ep", dict(
+        _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
+        blur_range=(0.0, 1.0)), 10),
+    "zoom_blur_half": ("b/c 0.7-1.3 + zoom .1 + blur sigma 0-0.5 px, 10 ep", dict(
+        _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
+        blur_range=(0.0, 0.5)), 10),
 }  # fmt: skip
 #: the stress test's shifts in three families: the photometric ones every candidate augments,
 #: the geometric ones only the geometry candidates augment, the sharpness ones none trains on
@@ -120,6 +126,8 @@ FAMILIES = {
     "photo": ("darker", "brighter", "low_contrast", "high_contrast", "gamma_low", "gamma_high"),
     "geo": ("rotation", "collimation"),
     "sharp": ("blur", "noise", "jpeg", "low_resolution"),
+    # the sharpness shifts no candidate trains on, blur being trained on by the blur candidates
+    "unseen": ("noise", "jpeg", "low_resolution"),
 }
 RULES = ("0.5", "youden", "robust")
 
@@ -243,6 +251,7 @@ COLUMNS = [
     ("photo_ba", "photoBA"),
     ("geo_ba", "geoBA"),
     ("sharp_ba", "sharpBA"),
+    ("unseen_ba", "nzlBA"),
     ("shift_spec", "sSpec"),
     ("worst_spec", "wSpec"),
     ("threshold", "thr"),
