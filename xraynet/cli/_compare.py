@@ -119,7 +119,7 @@ def add_compare_parser(sub, fmt):
     cmp.add_argument(
         "--models",
         metavar="A,B,...",
-        help="comma-separated zoo model names (default: all; see below)",
+        help="comma-separated zoo model names (default: all but mobilenetv2 below 64 px; see below)",
     )
     cmp.add_argument(
         "--cv",
@@ -211,15 +211,18 @@ def add_compare_parser(sub, fmt):
 
 
 def _pick_models(args, size):
-    from xraynet.model_selection import available_models, default_models
+    from xraynet.model_selection import default_models
 
-    names = available_models()  # --models was checked by _check_args
+    names = None  # the default comparison at this size; --models was checked by _check_args
     if args.models:
         names = list(dict.fromkeys(m.strip() for m in args.models.split(",") if m.strip()))
-    zoo = default_models(
-        image_size=size, random_state=args.random_state, quick=args.quick, epochs=args.epochs
+    models = default_models(
+        image_size=size,
+        random_state=args.random_state,
+        quick=args.quick,
+        epochs=args.epochs,
+        names=names,
     )
-    models = {n: zoo[n] for n in names}
     if not args.quiet and args.n_jobs in (None, 1):  # an epoch bar under the fold bar
         from xraynet.utils import is_keras_estimator
 

@@ -1,12 +1,19 @@
 """Model selection: compare candidates clean and under acquisition shift, keep the winner."""
 
-from ._zoo import available_models, default_models, describe_models, shift_robust_augmentation
+from ._zoo import (
+    available_models,
+    default_model_names,
+    default_models,
+    describe_models,
+    shift_robust_augmentation,
+)
 
 __all__ = [
     "ModelComparison",
     "ProbabilityEnsemble",
     "available_models",
     "compare_models",
+    "default_model_names",
     "default_models",
     "describe_models",
     "evaluate",

@@ -54,7 +54,9 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     models : None, dict, list of str or str, default=None
-        ``None``: the whole :func:`default_models` zoo; a dict name ->
+        ``None``: the default comparison at the training images' size
+        (:func:`default_model_names`: the zoo, without ``"mobilenetv2"``
+        below 64 px); a dict name ->
         unfitted estimator; a list (or comma-separated string) of zoo names.
     cv : int or cross-validation splitter, default=5
         An int gives ``StratifiedKFold(cv, shuffle=True)``, or

@@ -29,8 +29,7 @@ def resolve_models(models, image_size, random_state):
             f"unknown model name(s) {', '.join(map(repr, unknown))}; "
             f"choose from {', '.join(choices)}."
         )
-    zoo = default_models(image_size=image_size, random_state=random_state)
-    return {n: zoo[n] for n in names}
+    return default_models(image_size=image_size, random_state=random_state, names=names)
 
 
 def resolve_cv(cv, groups, random_state):
