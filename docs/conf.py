@@ -96,8 +96,6 @@ nitpicky = True
 
 # scikit-learn API methods worth listing on every estimator page even when inherited.
 _SKLEARN_API = {"fit_transform", "score", "get_params", "set_params", "get_feature_names_out"}
-# Methods xraynet deliberately disables (``available_if`` always False) on its Keras estimators.
-_DISABLED = {"partial_fit", "initialize"}
 _BUILTIN_DESCRIPTORS = {
     "getset_descriptor",
     "member_descriptor",
@@ -108,19 +106,15 @@ _BUILTIN_DESCRIPTORS = {
 
 
 def _skip_member(app, what, name, obj, skip, options):
-    """Document xraynet's own members, not scikeras / scikit-learn internals.
+    """Document xraynet's own members, not scikit-learn internals.
 
     Classes are documented with their inherited members (``fit`` of a Keras estimator comes
-    from ``BaseImageClassifier``), so skip what comes from outside xraynet: scikeras'
-    encoders and properties, scikit-learn's metadata-routing setters and ``set_output``.
+    from ``BaseImageClassifier``), so skip what comes from outside xraynet: scikit-learn's
+    metadata-routing setters, ``set_output`` and other inherited helpers.
     """
     if what != "class":
         return None
-    if (
-        name in _DISABLED
-        or name == "set_output"
-        or (name.startswith("set_") and name.endswith("_request"))
-    ):
+    if name == "set_output" or (name.startswith("set_") and name.endswith("_request")):
         return True
     if name in _SKLEARN_API:
         return None

@@ -311,11 +311,6 @@ _KERAS_TRAINING_RUN = {
 }
 
 _KERAS_EXPECTED_FAILED = {
-    # inherited from scikeras 0.13, fixed only by not subclassing KerasClassifier
-    "check_estimator_tags_renamed": "scikeras' BaseWrapper defines _more_tags without "
-    "__sklearn_tags__ (BaseImageClassifier defines both)",
-    "check_mixin_order": "scikeras' KerasClassifier lists BaseEstimator before "
-    "ClassifierMixin; C3 forbids reordering them in a subclass",
     # image input
     "check_complex_data": "a complex table is no image: refused for its 2-D shape before its dtype",
     "check_dtype_object": "object arrays are refused as file paths (ImageLoader hint), "

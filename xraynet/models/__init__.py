@@ -1,9 +1,10 @@
 """Keras image classifiers with a scikit-learn API.
 
-``BaseImageClassifier`` is the shared base (scikeras ``KerasClassifier``
-subclass with correct scikit-learn tags); ``CNNClassifier`` is the seed
-network. ``save_model``/``load_model`` write and read files that are safe to
-load: ``.keras`` (a network), ``.skops`` (scikit-learn objects) or ``.xraynet``
+``BaseImageClassifier`` is the shared base: a plain scikit-learn estimator
+(``ClassifierMixin, BaseEstimator``); scikeras is imported only to make its
+fitted ``keras.Model`` picklable. ``CNNClassifier`` is the seed network.
+``save_model``/``load_model`` write and read files that are safe to load:
+``.keras`` (a network), ``.skops`` (scikit-learn objects) or ``.xraynet``
 (scikit-learn objects holding networks); pickles only with ``trusted=True``.
 """
 

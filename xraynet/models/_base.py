@@ -1,20 +1,30 @@
 """Shared plumbing of the Keras image classifiers.
 
-``BaseImageClassifier`` subclasses scikeras' ``KerasClassifier`` (so the
-scikeras pickling of Keras models applies) but fixes what scikeras 0.13 gets
-wrong under scikit-learn >= 1.6 and replaces its tabular data handling:
+``BaseImageClassifier`` is a plain scikit-learn estimator
+(``ClassifierMixin, BaseEstimator``) with an explicit ``__init__``: parameters,
+``get_params``/``set_params`` (nested ones such as
+``augmentation__rotation_range``), ``clone``, ``repr``, ``score`` and the
+estimator tags are scikit-learn's own, through the MRO. ``__sklearn_tags__``
+only adds what differs from a tabular classifier (image input, determinism
+given ``random_state``).
 
-* ``KerasClassifier`` lists ``BaseEstimator`` before ``ClassifierMixin`` in
-  its MRO and only declares ``_more_tags`` (ignored since scikit-learn 1.6),
-  so ``is_classifier`` is False and ``GridSearchCV(scoring="roc_auc")``
-  silently scores NaN. We declare ``__sklearn_tags__`` explicitly.
-* scikeras builds ``get_params`` from the instance ``__dict__``; we go back
-  to scikit-learn's signature-based ``get_params``/``set_params`` so that
-  ``clone`` and nested parameters (``augmentation__rotation_range``) work.
-* ``fit`` validates 4-D uint8 images, holds out a stratified (optionally
-  patient-grouped) validation part, and feeds uint8 batches through
-  :class:`~xraynet.models._feeding.ImageBatches`, augmenting training batches
-  only.
+scikeras is used for what it does well and for nothing else: importing it
+makes ``keras.Model`` (and Keras losses, metrics and optimizers) picklable and
+deep-copyable, by saving the network to an in-memory ``.keras`` archive
+(``scikeras._saving_utils.pack_keras_model`` / ``unpack_keras_model``,
+installed as ``keras.Model.__reduce__`` / ``__deepcopy__`` by
+``scikeras/__init__.py``). That is what lets a fitted estimator, which holds
+its network in ``model_``, go through ``pickle``/``joblib`` and
+``copy.deepcopy``. Its ``KerasClassifier`` wrapper is not used: under
+scikit-learn >= 1.6 it declares no estimator tags (``is_classifier`` is False,
+``GridSearchCV(scoring="roc_auc")`` scores NaN), builds ``get_params`` from the
+instance ``__dict__`` and handles tabular data only.
+
+``fit`` validates 4-D uint8 images, holds out a stratified (optionally
+patient-grouped) validation part, and feeds uint8 batches through
+:class:`~xraynet.models._feeding.ImageBatches`, augmenting training batches
+only; ``predict_proba`` runs one traced inference function per network
+(``_inference.py``).
 
 Extension API for subclasses (keep these names stable):
 
@@ -46,11 +56,9 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+import scikeras  # noqa: F401  (makes keras.Model picklable / deep-copyable)
 import tensorflow as tf
-from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import ClassifierTags, TargetTags
-from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -64,7 +72,6 @@ from ._fit_plumbing import (
     EpochProgress,
     RecordLearningRate,
     make_optimizer,
-    never,
     seeded_keras,
 )
 from ._inference import inference_function
@@ -88,7 +95,7 @@ def _float32_outputs(model):
     return keras.Model(model.inputs, outputs[0] if len(outputs) == 1 else outputs, name=model.name)
 
 
-class BaseImageClassifier(KerasClassifier):
+class BaseImageClassifier(ClassifierMixin, BaseEstimator):
     """Base class of the xraynet Keras image classifiers (not used directly).
 
     Subclasses define an explicit ``__init__`` and ``_build_network``; the
@@ -195,8 +202,6 @@ class BaseImageClassifier(KerasClassifier):
         random_state=None,
         verbose=0,
     ):
-        # Deliberately not calling KerasClassifier.__init__: it stores a dozen
-        # scikeras parameters that would leak into get_params/clone.
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -210,33 +215,13 @@ class BaseImageClassifier(KerasClassifier):
         self.verbose = verbose
 
     # ------------------------------------------------------------------
-    # scikit-learn plumbing (undo scikeras' __dict__-based parameters)
+    # scikit-learn plumbing (parameters, clone, repr and score: BaseEstimator / ClassifierMixin)
     # ------------------------------------------------------------------
-    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
-    get_params = BaseEstimator.get_params
-    set_params = BaseEstimator.set_params
-    __repr__ = BaseEstimator.__repr__
-    score = ClassifierMixin.score
-
-    # scikeras' incremental / pre-initialisation API is not supported.
-    partial_fit = available_if(never)(KerasClassifier.partial_fit)
-    initialize = available_if(never)(KerasClassifier.initialize)
-
-    def _more_tags(self):  # pragma: no cover - legacy hook, ignored by sklearn >= 1.6
-        return {}
-
     def __sklearn_tags__(self):
+        # ClassifierMixin sets estimator_type="classifier", ClassifierTags()
+        # (multi_class) and target_tags.required.
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(multi_class=True, multi_label=False)
-        tags.target_tags = TargetTags(
-            required=True,
-            one_d_labels=True,
-            two_d_labels=False,
-            positive_only=False,
-            multi_output=False,
-            single_output=True,
-        )
+        tags.target_tags.one_d_labels = True
         # Input is a 4-D (n, height, width, channels) uint8 image batch (or
         # 3-D (n, height, width)); no tabular 2-D data, no NaN, no sparse.
         tags.input_tags.two_d_array = False
@@ -274,9 +259,6 @@ class BaseImageClassifier(KerasClassifier):
         raise NotImplementedError(
             f"{type(self).__name__} must implement _build_network(input_shape, n_outputs)"
         )
-
-    def _keras_build_fn(self, *args, **kwargs):  # scikeras' hook, unused
-        raise NotImplementedError("use _build_network")
 
     # ------------------------------------------------------------------
     # fit

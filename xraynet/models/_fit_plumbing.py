@@ -18,7 +18,6 @@ __all__ = [
     "EpochProgress",
     "RecordLearningRate",
     "make_optimizer",
-    "never",
     "seeded_keras",
 ]
 
@@ -84,11 +83,6 @@ class EpochProgress(keras.callbacks.Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-
-
-def never(self):
-    """``available_if`` check that hides unsupported scikeras methods."""
-    return False
 
 
 def _private_default_seeds(seed):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -85,6 +85,14 @@ def test_unfitted_raises(pneumoniamnist_small):
         with pytest.raises(NotFittedError):
             getattr(CNNClassifier(), method)(X)
     assert not hasattr(CNNClassifier(), "partial_fit")
+    assert not hasattr(CNNClassifier(), "initialize")
+
+
+def test_plain_scikit_learn_base():
+    # scikeras is used for pickling keras.Model only, not as a base class
+    mro = CNNClassifier.__mro__
+    assert not any(klass.__module__.startswith("scikeras") for klass in mro)
+    assert mro.index(ClassifierMixin) < mro.index(BaseEstimator)
 
 
 def test_fit_attributes(fitted, pneumoniamnist_small):
@@ -356,6 +364,8 @@ API_CHECKS = [
     "check_parameters_default_constructible",
     "check_do_not_raise_errors_in_init_or_set_params",
     "check_estimators_unfitted",
+    "check_mixin_order",
+    "check_estimator_tags_renamed",
 ]
 # Not applicable (they feed 2-D tabular data; equivalents on images live in this
 # file and in test_persistence.py: fit returns self / params not overwritten /
@@ -365,9 +375,6 @@ API_CHECKS = [
 # check_readonly_memmap_input, check_positive_only_tag_during_fit,
 # check_estimators_dtypes, check_classifiers_*, check_estimators_nan_inf,
 # check_estimators_pickle, check_fit_check_is_fitted, check_requires_y_none.
-# Known failures inherited from scikeras 0.13: check_mixin_order (KerasClassifier
-# puts BaseEstimator before ClassifierMixin; C3 forbids reordering in a subclass)
-# and check_estimator_tags_renamed (scikeras classes define _more_tags only).
 
 
 @pytest.mark.parametrize("check", API_CHECKS)
