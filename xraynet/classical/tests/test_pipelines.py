@@ -46,7 +46,9 @@ def test_hog_svm_structure_and_param_names():
     assert params["svm__estimator__C"] == 3.0
     assert params["svm__estimator__gamma"] == 0.01
     assert params["svm__estimator__class_weight"] == "balanced"
-    assert params["svm__estimator__probability"] == "deprecated"  # never set
+    # never set: SVC's own default ("deprecated" from scikit-learn 1.9, False before)
+    assert params["svm__estimator__probability"] == SVC().get_params()["probability"]
+    assert params["svm__estimator__probability"] is not True
     assert params["hog__orientations"] == 6 and params["hog__n_jobs"] == 2
     bare = make_hog_svm(calibration=None)
     assert isinstance(bare.named_steps["svm"], SVC) and "svm__C" in bare.get_params()
