@@ -9,7 +9,7 @@ __all__ = ["resolve_cv", "resolve_models"]
 
 def resolve_models(models, image_size, random_state):
     """Ordered dict name -> unfitted estimator from the ``models`` argument."""
-    from ._zoo import available_models, default_models
+    from ._zoo import default_models
 
     if models is None:
         return default_models(image_size=image_size, random_state=random_state)
@@ -22,13 +22,7 @@ def resolve_models(models, image_size, random_state):
     names = list(dict.fromkeys(models))
     if not names:
         raise ValueError("models must not be empty.")
-    choices = available_models()
-    unknown = [n for n in names if n not in choices]
-    if unknown:
-        raise ValueError(
-            f"unknown model name(s) {', '.join(map(repr, unknown))}; "
-            f"choose from {', '.join(choices)}."
-        )
+    # default_models refuses unknown names, naming them and the zoo's
     return default_models(image_size=image_size, random_state=random_state, names=names)
 
 

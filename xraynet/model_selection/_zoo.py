@@ -3,7 +3,7 @@
 Parameters are chosen so that the README main job (``make compare``: 3-fold
 CV of the default comparison on PneumoniaMNIST 28 px train+val, stress test of
 every held-out fold, the winner's fold ensemble and its test evaluation)
-finishes in about 6 minutes on 2 CPU cores.
+finishes in about 5 minutes on 2 CPU cores (measured 4 min 0 s, 2026-12-03).
 """
 
 __all__ = [
@@ -32,12 +32,8 @@ _ZOO = {
 }
 
 
-#: Smallest image side at which a model joins the default comparison. A
-#: from-scratch MobileNetV2 on 28 px images (enlarged to 32 px) ranked last of
-#: the five in every main-job run (3-fold CV ROC AUC 0.924 ± 0.047 against
-#: 0.995 for seed_cnn, 2026-12-03) while taking 39 % of the job's time (66 of
-#: 171 s per fold); MobileNetV2 was designed for inputs of 96 px and more.
-#: Below this size it is compared only when asked for by name.
+#: Smallest image side at which a model joins the default comparison (why:
+#: :func:`default_model_names`); below it the model is compared only by name.
 _MIN_DEFAULT_SIZE = {"mobilenetv2": 64}
 
 
@@ -73,8 +69,9 @@ def default_model_names(image_size=28):
 
     Every zoo model except ``"mobilenetv2"`` below 64 px: trained from
     scratch on 28 px images it ranked last of the five in every main-job run
-    (3-fold CV ROC AUC 0.924 ± 0.047, seed_cnn 0.995) while taking 39 % of
-    the job's time. Any zoo model can still be named in ``models=`` or
+    (3-fold CV ROC AUC 0.924 ± 0.047, seed_cnn 0.995; 2026-12-03) while
+    taking 39 % of the job's time (66 of 171 s per fold); MobileNetV2 was
+    designed for inputs of 96 px and more. Any zoo model can still be named in ``models=`` or
     ``xraynet compare --models``.
 
     Parameters

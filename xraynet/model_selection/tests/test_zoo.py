@@ -46,7 +46,7 @@ def test_default_comparison_leaves_mobilenetv2_out_below_64_px():
         default_models(names=["vgg"])
 
 
-def test_default_comparison_at_28_px_leaves_mobilenetv2_out():
+def test_model_comparison_default_set_follows_image_size():
     from xraynet.model_selection._setup import resolve_models
 
     assert list(resolve_models(None, 28, 0)) == default_model_names(28)
