@@ -41,7 +41,9 @@ what it does:
      shift; a failing model is reported in the 'error' column and the others
      go on;
   3. the winner is the average of its fold models, at the decision threshold
-     that maximises sensitivity + specificity on its out-of-fold predictions;
+     that maximises sensitivity + specificity on its out-of-fold predictions
+     pooled over the clean and shifted held-out folds (plain out-of-fold
+     predictions with --no-stress);
      it is evaluated once on the test split (--test, PneumoniaMNIST's test
      split, or else 20% of the patients held out before cross-validation)
      and stress-tested there;

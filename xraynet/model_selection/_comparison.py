@@ -78,12 +78,14 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"folds"``: the winner is the :class:`ProbabilityEnsemble` of its
         cross-validation fold models. ``None``: the winner is retrained on all
         the data (with ``refit=True``).
-    threshold : {"youden", "robust"} or float, default="youden"
+    threshold : {"youden", "robust"}, float or None, default=None
         Decision threshold of the winner on P(disease) (binary problems):
         ``"youden"`` maximises sensitivity + specificity on the out-of-fold
         predictions; ``"robust"`` does the same on the out-of-fold predictions
         pooled over the clean and every shifted version of the held-out folds;
-        a float is used as given. Stored as ``threshold_`` and in the winner.
+        a float is used as given. ``None`` means ``"robust"`` with
+        ``stress=True``, else ``"youden"`` (see the user guide for the
+        measurement behind it). Stored as ``threshold_`` and in the winner.
     refit : bool, default=True
         Build ``best_estimator_``. False keeps only the scores and fold models.
     stress : bool, default=True
@@ -178,6 +180,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "rank_by": [None, str],
         "ensemble": [StrOptions({"folds"}), None],
         "threshold": [
+            None,
             StrOptions(set(THRESHOLD_RULES)),
             NonBoolInterval(Real, 0, 1, closed="neither"),
         ],
@@ -200,7 +203,7 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         scoring=None,
         rank_by=None,
         ensemble="folds",
-        threshold="youden",
+        threshold=None,
         refit=True,
         stress=True,
         stress_shifts=None,
@@ -464,8 +467,11 @@ class ModelComparison(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 self.random_state,
             )
 
+        rule = self.threshold
+        if rule is None:
+            rule = "robust" if self.stress else "youden"
         self.threshold_, self.threshold_rule_ = choose_threshold(
-            self.threshold, self.classes_, y, self.oof_proba_[self.best_name_], shifted_scores
+            rule, self.classes_, y, self.oof_proba_[self.best_name_], shifted_scores
         )
 
     def _build_winner(self, estimator, X, y, groups, fitted_loader):

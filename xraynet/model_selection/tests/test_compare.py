@@ -120,7 +120,7 @@ def test_threshold_chosen_on_out_of_fold_predictions(small):
     oof_pred = comp.oof_proba_["logreg"][:, 1] >= comp.threshold_
     youden = np.mean(oof_pred[y == 1]) + np.mean(~oof_pred[y == 0]) - 1
     assert youden == pytest.approx(np.max(tpr - fpr))  # the best operating point
-    assert "out-of-fold" in comp.threshold_rule_
+    assert "out-of-fold" in comp.threshold_rule_ and "shifted" not in comp.threshold_rule_
     # predict uses the stored threshold, not 0.5
     p = comp.predict_proba(X)[:, 1]
     np.testing.assert_array_equal(comp.predict(X), (p >= comp.threshold_).astype(int))
@@ -167,6 +167,14 @@ def test_stress_columns_and_robust_ranking(small):
         verbose=0,
     ).fit(X, y)
     assert "shifted" in robust.threshold_rule_ and 0 < robust.threshold_ < 1
+    # the default threshold rule is the robust one when the folds are stress-tested ...
+    assert "shifted" in comp.threshold_rule_
+    by_default = ModelComparison(
+        {"logreg": logreg()}, cv=2, stress_shifts=["darker"], stress_severities=(1,), verbose=0
+    ).fit(X, y)
+    assert by_default.threshold_ == robust.threshold_
+    assert by_default.threshold_rule_ == robust.threshold_rule_
+    # ... and plain Youden without a stress test (the first test of this file)
     with pytest.raises(ValueError, match="rank_by 'nope'.*shifted_roc_auc"):
         ModelComparison(
             {"logreg": logreg()},
