@@ -96,27 +96,31 @@ def default_model_names(image_size=28):
 
 
 def shift_robust_augmentation(random_state=None):
-    """The augmentation the zoo's networks train with: photometric plus a mild zoom.
+    """The augmentation the zoo's networks train with: photometric, a mild zoom, a slight blur.
 
-    Random brightness and contrast factors in [0.7, 1.3] and zoom factors in
-    [0.9, 1.1] (width and height drawn independently) per image and epoch; no
-    rotation, shift or flip. Chosen on PneumoniaMNIST train -> val (never its
-    test split) by ``benchmarks/select_protocol.py``: the seed CNN, 10
-    epochs, 4 seeds, scored on the clean val images and under the stress
-    test's 12 shifts x severities 1-3, at the Youden threshold chosen on the
-    other half of val. Mean ± sd over the seeds, this recipe vs brightness
-    and contrast alone (the previous default):
+    Random brightness and contrast factors in [0.7, 1.3], zoom factors in
+    [0.9, 1.1] (width and height drawn independently) and a Gaussian blur of
+    sigma in [0, 1] px per image and epoch; no rotation, shift or flip.
+    Chosen on PneumoniaMNIST (28 px) train -> val, never its test split, by
+    ``benchmarks/select_protocol.py``: the seed CNN, 10 epochs, 4 seeds,
+    scored on the clean val images and under the stress test's 12 shifts x
+    severities 1-3, at the threshold ``ModelComparison`` uses by default
+    (``"robust"``) chosen on the other half of val. Mean ± sd over the seeds:
 
-    - mean shifted balanced accuracy 0.918 ± 0.010 vs 0.886 ± 0.007 (blur,
-      noise, JPEG and low resolution, which no recipe trains on: 0.923 vs
-      0.869);
-    - mean shifted ROC AUC 0.988 ± 0.002 vs 0.976 ± 0.002, worst 0.83 vs 0.50;
-    - clean val ROC AUC 0.996 vs 0.996, balanced accuracy 0.968 vs 0.964.
+    - this recipe: mean shifted balanced accuracy .934 ± .002 (noise, JPEG
+      and low resolution, which it never trains on: .955 ± .001), clean
+      balanced accuracy .965 ± .005;
+    - without the blur (the previous default): .926 ± .004 (.931 ± .005),
+      clean .959 ± .008.
 
-    Also measured, 2 seeds, no better than the previous default: gamma
-    0.7-1.4 added (shifted balanced accuracy 0.886), brightness and contrast
-    0.6-1.4 with gamma (0.906), 20 epochs instead of 10 (0.896), rotation 10
-    / zoom 0.1 / shift 0.1 (0.885, clean balanced accuracy 0.960).
+    The blur helps on the sharpness shifts it never sees (noise, JPEG, low
+    resolution) and raises the mean shifted specificity (.915 vs .904); the
+    mean shifted ROC AUC is unchanged (.987 vs .988). Its cost: the worst
+    shifted AUC (a tight collimation, severity 3) is .78 ± .11 against
+    .83 ± .04. The zoom (the previous default's addition to brightness and
+    contrast) lifted the shifted balanced accuracy from .886 to .918 at the
+    Youden threshold; gamma, wider ranges, 20 epochs, rotation or shifts did
+    not help (2 seeds each; the tables are in the script).
 
     Parameters
     ----------
@@ -138,6 +142,7 @@ def shift_robust_augmentation(random_state=None):
         height_shift_range=0.0,
         brightness_range=(0.7, 1.3),
         contrast_range=(0.7, 1.3),
+        blur_range=(0.0, 1.0),
         random_state=random_state,
     )
 

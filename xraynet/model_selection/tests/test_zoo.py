@@ -74,7 +74,8 @@ def test_hog_cell_scales_with_image_size(size, cell):
 
 def test_networks_train_with_the_shift_robust_augmentation():
     # the recipe chosen on val + stress test (benchmarks/select_protocol.py): brightness and
-    # contrast 0.7-1.3 plus zoom 0.9-1.1, never a rotation, shift or mirror image
+    # contrast 0.7-1.3, zoom 0.9-1.1 and a blur of sigma 0-1 px, never a rotation, shift or
+    # mirror image
     import numpy as np
 
     from xraynet.model_selection import shift_robust_augmentation
@@ -85,6 +86,7 @@ def test_networks_train_with_the_shift_robust_augmentation():
         assert params == shift_robust_augmentation(random_state=5).get_params(), name
     aug = shift_robust_augmentation(random_state=0)
     assert aug.zoom_range == 0.1 and aug.rotation_range == 0 and not aug.horizontal_flip
+    assert aug.blur_range == (0.0, 1.0)
     X = np.zeros((32, 28, 28, 1), np.uint8)
     X[:, 4:24, 2:12] = 200  # a bright left "lung": must stay on the left
     out = aug.fit_transform(X).astype(int)
