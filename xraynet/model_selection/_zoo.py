@@ -3,7 +3,7 @@
 Parameters are chosen so that the README main job (``make compare``: 3-fold
 CV of the default comparison on PneumoniaMNIST 28 px train+val, stress test of
 every held-out fold, the winner's fold ensemble and its test evaluation)
-finishes in about 5 minutes on 2 CPU cores (measured 4 min 0 s, 2026-12-03).
+finishes in about 5 minutes on 2 CPU cores (measured 4 min 41 s, 2026-12-04).
 """
 
 __all__ = [
