@@ -16,10 +16,11 @@ __all__ = [
 
 # The zoo, in comparison order: name -> (description, Keras settings). The
 # settings are (epochs, quick epochs, batch size, learning rate), None for the
-# classical models. Measured on PneumoniaMNIST 28 px (3,488 training images per
-# fold), CPU time per epoch: seed_cnn ~4 s, resnet ~11 s, mobilenetv2 (alpha 1.0)
-# ~13 s. Fit time per fold of the main job (2026-12-03, shift-robust
-# augmentation): seed_cnn 41 s, resnet 28 s, mobilenetv2 (alpha 0.35) 59 s.
+# classical models. Fit time per fold (wall, 2 cores, shift-robust
+# augmentation): main job, PneumoniaMNIST 28 px, 3,488 images (2026-12-03):
+# seed_cnn 41 s, resnet 28 s, mobilenetv2 (alpha 0.35) 59 s; `xraynet compare`
+# on the Kermany train folder at 64 px, ~2,780 images (2026-12-04): seed_cnn
+# 97 s, resnet 16 s, mobilenetv2 51 s, hog_svm 5 s, random_forest 6 s.
 _ZOO = {
     "seed_cnn": ("CNNClassifier: the seed convolutional network, from scratch", (10, 1, 64, 1e-3)),
     "resnet": ("ResNetClassifier: compact residual network, from scratch", (5, 1, 64, 2e-3)),
