@@ -21,7 +21,10 @@ def clinical_scores(y_true, proba, classes, threshold=0.5, *, normal_label=None)
     definition (``average="clinical"`` of :func:`sensitivity_score`):
     sensitivity is the macro-averaged recall over the disease classes (the
     recall of the disease class when binary), specificity the recall of the
-    normal class.
+    normal class. A rate with nothing to measure is NaN, like the AUC of a
+    one-class set: specificity (and balanced accuracy) of a set without
+    normal films, sensitivity of one without disease films; a disease class
+    absent from the set is left out of the sensitivity's average.
 
     Parameters
     ----------
@@ -73,7 +76,7 @@ def clinical_scores(y_true, proba, classes, threshold=0.5, *, normal_label=None)
             auc = float(roc_auc_score(y_true, proba, multi_class="ovr", labels=classes))
         except ValueError:
             auc = np.nan
-    kw = dict(average="clinical", labels=classes, normal_label=normal, zero_division=0.0)
+    kw = dict(average="clinical", labels=classes, normal_label=normal, zero_division=np.nan)
     sens = sensitivity_score(y_true, pred, **kw)
     spec = specificity_score(y_true, pred, **kw)
     return {

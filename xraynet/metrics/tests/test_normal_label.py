@@ -174,6 +174,24 @@ def test_clinical_scores_need_a_normal_class():
         clinical_scores([1, 2], [[0.2, 0.8], [0.7, 0.3]], [1, 2])
 
 
+def test_clinical_scores_undefined_rates_are_nan_not_zero():
+    # a test folder of pneumonia films only: specificity (like the AUC) is undefined, and
+    # must not read as "every normal film missed"
+    s = clinical_scores([1, 1, 1], [[0.2, 0.8], [0.7, 0.3], [0.1, 0.9]], [0, 1])
+    assert s["sensitivity"] == pytest.approx(2 / 3)
+    assert np.isnan(s["specificity"]) and np.isnan(s["roc_auc"])
+    assert np.isnan(s["balanced_accuracy"])
+    assert s["accuracy"] == pytest.approx(2 / 3)
+    # normal films only: sensitivity undefined, specificity measured
+    s = clinical_scores([0, 0], [[0.2, 0.8], [0.7, 0.3]], [0, 1])
+    assert np.isnan(s["sensitivity"]) and s["specificity"] == 0.5
+    # three classes, no virus film in the set: the sensitivity is that of the disease
+    # classes present, not halved by the absent one
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    s = clinical_scores([0, 1, 1, 0], proba, [0, 1, 2])
+    assert s["sensitivity"] == 1.0 and s["specificity"] == 0.5
+
+
 def test_summary_subgroups_and_threshold_with_string_labels():
     names = np.array(["normal", "covid"])
     yt = names[Y_TRUE]
