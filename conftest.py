@@ -55,7 +55,9 @@ def pneumoniamnist_path(data_dir):
 
 @pytest.fixture(scope="session")
 def pneumoniamnist_small(pneumoniamnist_path):
-    """A small stratified real subset of PneumoniaMNIST: (X_train, y_train, X_test, y_test).
+    """A small stratified real subset of PneumoniaMNIST: (X_train, y_train, X_held, y_held).
+
+    100 train images per class, and 50 per class from the val split as the held-out part.
 
     uint8 (n, 28, 28, 1) images, int labels 0 = normal, 1 = pneumonia.
     """
@@ -63,7 +65,9 @@ def pneumoniamnist_small(pneumoniamnist_path):
 
     with np.load(pneumoniamnist_path) as f:
         Xtr, ytr = f["train_images"], f["train_labels"].ravel().astype(int)
-        Xte, yte = f["test_images"], f["test_labels"].ravel().astype(int)
+        # the held-out part comes from val: the test split is read once per protocol, by
+        # benchmarks/pneumoniamnist.py, never by unit tests
+        Xte, yte = f["val_images"], f["val_labels"].ravel().astype(int)
     rng = np.random.RandomState(0)
 
     def pick(y, n_per_class):

@@ -539,7 +539,7 @@ def test_compare_pneumoniamnist_quick(data_dir, pneumoniamnist_path, tmp_path, c
     import xraynet
 
     model = xraynet.load_model(model_file)
-    X = np.load(pneumoniamnist_path)["test_images"][:5, ..., None]
+    X = np.load(pneumoniamnist_path)["val_images"][:5, ..., None]
     assert model.predict_proba(X).shape == (5, 2)  # takes uint8 (n, 28, 28, 1)
 
     # predict on image files: resized to the model's 28 px input
