@@ -103,4 +103,9 @@ def inference_function(model, input_shape):
         out = network(tf.cast(images, tf.float32), training=False)
         return tf.cast(out, tf.float32)
 
+    # Traced here, not at the first call: TensorFlow counts the traces made by calls per
+    # function *code*, so after a few fitted models (a search, folds) every new estimator's
+    # first prediction would log a "triggered tf.function retracing" warning although each
+    # function is traced exactly once. A trace made ahead of the calls is not counted.
+    infer.get_concrete_function()
     return infer

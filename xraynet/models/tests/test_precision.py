@@ -152,6 +152,23 @@ def test_predict_proba_matches_model_predict_traced_once(images, bf16):
     assert big._predict_batch_size() == 256
 
 
+def test_many_fitted_models_predict_without_retracing_warning(images, caplog):
+    # a search or a comparison fits many estimators; TensorFlow's retracing detector counts
+    # traces per function code, so tracing at the first call warned from the 6th model on
+    import logging
+
+    from xraynet.models._inference import inference_function
+
+    X, _ = images
+    net = _fit(*images).model_
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for _ in range(8):
+            infer = inference_function(net, X.shape[1:])
+            infer(X[:3]), infer(X[:5])
+            assert infer.experimental_get_tracing_count() == 1
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
 def test_predict_cache_not_a_param_not_pickled(images, bf16):
     X, _ = images
     bf16.predict_proba(X[:2])
