@@ -122,6 +122,17 @@ sharpness-shift BA .934 vs .952, shifted specificity .896 vs .912, clean BA .963
 but the operating point moves more under shift; fit 102 vs 39 s per model (2.6x). Not adopted.
 (This run's ``zoom_blur`` rows differ from the earlier ones by less than a seed sd: float32
 CPU training is reproducible per machine, not across machines.)
+
+Intensity normalisation (2026-12-04, idle Intel Xeon; ``--candidates zoom_blur_eq,
+zoom_blur_clahe,zoom_blur --seeds 0,1,2,3 --cache DIR``, the ``zoom_blur`` rows from the
+up56 run's cache on this machine): today's recipe behind ``ImageLoader(intensity=...)``, which
+is applied after the shift at fit and predict, does not help. One model, robust rule, mean
+shifted BA: ``"equalize"`` .928 ± .002, ``"clahe"`` .924 ± .001, none .931 ± .007. Clean BA is
+.959 ± .008 and .954 ± .006 vs .964 ± .008, and clean AUC .994 and .995 vs .996. Photometric-shift
+BA does not move (.959 and .946 vs .957): the augmentation already covers these shifts, so
+undoing them per image adds nothing. The sharpness shifts are worse (.942 and .946 vs .952).
+Fit was 28 and 41 s vs 39 s per model. Not adopted; ``ImageLoader(intensity=None)`` stays the
+default.
 """
 
 import argparse
@@ -181,6 +192,15 @@ CANDIDATES = {
     "zoom_blur_up56": ("zoom_blur on images enlarged to 56 px, 10 ep", dict(
         _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
         blur_range=(0.0, 1.0)), 10, {"input_size": 56}),
+    # today's recipe behind per-image intensity normalisation (ImageLoader(intensity=...) in
+    # front of the network, at fit and predict, after the shift): equalisation undoes any
+    # monotone grey-level change (exposure, contrast, gamma) of the film it is applied to
+    "zoom_blur_eq": ("zoom_blur behind histogram equalisation, 10 ep", dict(
+        _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
+        blur_range=(0.0, 1.0)), 10, {"intensity": "equalize"}),
+    "zoom_blur_clahe": ("zoom_blur behind CLAHE (2x2 tiles at 28 px), 10 ep", dict(
+        _PHOTO, brightness_range=(0.7, 1.3), contrast_range=(0.7, 1.3), zoom_range=0.1,
+        blur_range=(0.0, 1.0)), 10, {"intensity": "clahe"}),
 }  # fmt: skip
 #: the stress test's shifts in three families: the photometric ones every candidate augments,
 #: the geometric ones only the geometry candidates augment, the sharpness ones none trains on
@@ -223,6 +243,7 @@ def _fit_or_load(cache, name, seed, X, y, Xv, shifts, severities, epochs_overrid
         return {k: d[k] for k in d.files if k != "fit_s"}, float(d["fit_s"])
     extra = dict(extra[0]) if extra else {}
     input_size = extra.pop("input_size", None)
+    intensity = extra.pop("intensity", None)
     t0 = time.perf_counter()
     clf = CNNClassifier(
         epochs=epochs,
@@ -233,12 +254,13 @@ def _fit_or_load(cache, name, seed, X, y, Xv, shifts, severities, epochs_overrid
         verbose=0,
         **extra,
     )
-    if input_size is not None:
+    if input_size is not None or intensity is not None:
         from sklearn.pipeline import make_pipeline
 
         from xraynet.io import ImageLoader
 
-        clf = make_pipeline(ImageLoader(size=input_size), clf)
+        size = input_size or X.shape[1]
+        clf = make_pipeline(ImageLoader(size=size, intensity=intensity), clf)
     clf.fit(X, y)
     fit_s = time.perf_counter() - t0
     probas = _probas(clf, Xv, shifts, severities)
