@@ -1,14 +1,20 @@
-"""Kermany pediatric pneumonia at 150 px: patient-grouped model selection, then one evaluation.
+"""Kermany pediatric pneumonia: patient-grouped model selection, then one evaluation, per seed.
 
-Selects among model families by patient-grouped cross-validation on the ``--train`` folder
-(``compare_models`` with ``groups``), refits the winner on all of it and, when ``--test`` is
-given, evaluates it once on that folder. Without a test folder it holds out a patient-grouped
-20 % of the train folder first (selection never sees it) and evaluates there.
+For every ``--seeds`` value (folds, weights, augmentation) ``ModelComparison`` selects among
+the ``--models`` by patient-grouped cross-validation on the ``--train`` folder (every
+held-out fold stress-tested, ranked by the shifted balanced accuracy, the winner the average
+of its fold models at the robust threshold: the main job's protocol). The winner is
+evaluated once on the ``--test`` folder, clean and under the stress test. Without a test
+folder, a patient-grouped 20 % of the train folder is held out first (the same for every
+seed; selection never sees it) and the winner is evaluated there. The table reports mean
+± sd over the seeds beside the anchors.
 
-Anchors: the seed notebook 89.9 % test accuracy; Kermany et al. 2018: 92.8 % accuracy,
-AUC 0.968. Goal: accuracy >= 0.93 and AUC >= 0.97, with the training time printed.
+Anchors, on the official Kermany test folder (624 films taken later than the train folder;
+the hold-out of the train folder is the same collection, so it is easier): the seed
+notebook 89.9 % accuracy; Kermany et al. 2018 (ImageNet Inception V3) 92.8 % / AUC .968;
+MedMNIST+ 2024 best at 224 px .916 / .989. Goal (issue 12): accuracy >= .93 and AUC >= .97.
 
-    python benchmarks/kermany.py --train $XRAYNET_DATA/kermany224/train
+    python benchmarks/kermany.py --train $XRAYNET_DATA/kermany224/train [--seeds 0,1,2]
     python benchmarks/kermany.py --train chest_xray/train --test chest_xray/test
     python benchmarks/kermany.py --quick        # smoke run (CI): tiny subset, 1 epoch
 """
@@ -19,12 +25,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-ANCHORS = [
+import numpy as np  # noqa: E402
+
+ANCHORS = [  # on the Kermany test folder
     ("seed notebook (150 px CNN)", 0.899, float("nan")),
     ("Kermany et al. 2018 (Inception V3 transfer)", 0.928, 0.968),
-    ("goal", 0.93, 0.97),
+    ("MedMNIST+ 2024 best at 224 px (pretrained)", 0.916, 0.989),
+    ("goal (issue 12)", 0.93, 0.97),
 ]
 
 
@@ -42,6 +51,7 @@ def _parse(argv):
         help="comma-separated zoo names (default: seed_cnn,resnet,hog_svm)",
     )
     p.add_argument("--cv", type=int, default=3, help="patient-grouped folds (default 3)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=None, help="override Keras epochs")
     p.add_argument("--n", type=int, default=None, help="use a stratified subset of N images")
     p.add_argument("--quick", action="store_true", help="smoke mode: 120 images, 48 px, 1 epoch")
@@ -58,11 +68,11 @@ def main(argv=None):
             f"kermany.py: error: train folder {args.train} not found (set XRAYNET_DATA or --train)"
         )
 
+    from _protocol import mean_sd, print_table, run_seeds
     from sklearn.model_selection import GroupShuffleSplit
 
-    from xraynet import ImageLoader, ModelComparison
+    from xraynet import ImageLoader
     from xraynet.datasets import load_image_folder
-    from xraynet.metrics import classification_summary
     from xraynet.model_selection import default_models
 
     data = load_image_folder(args.train)
@@ -81,7 +91,7 @@ def main(argv=None):
         )
         paths, y, groups = paths[keep], y[keep], groups[keep]
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0 = time.perf_counter()
     X = ImageLoader(size=args.size, n_jobs=-1).transform(paths)
     load_s = time.perf_counter() - t0
 
@@ -97,61 +107,43 @@ def main(argv=None):
         X_sel, y_sel, g_sel = X[sel], y[sel], groups[sel]
         X_test, y_test = X[held], y[held]
         where = "patient-grouped 20 % hold-out of the train folder"
-
-    zoo = default_models(image_size=args.size, random_state=0, quick=args.quick, epochs=args.epochs)
+    seeds = [int(s) for s in args.seeds.split(",")][: 1 if args.quick else None]
     names = [m.strip() for m in args.models.split(",")]
-    models = {name: zoo[name] for name in names}
-    t1 = time.perf_counter()
-    comparison = ModelComparison(models, cv=args.cv, verbose=1).fit(X_sel, y_sel, groups=g_sel)
-    board = comparison.leaderboard_
-    select_s = time.perf_counter() - t1
-    best = comparison.best_estimator_
-    t2 = time.perf_counter()
-    score = best.predict_proba(X_test)[:, 1]
-    summary = classification_summary(
-        y_test, score, threshold=comparison.threshold_, n_bootstraps=200 if args.quick else 1000
-    )
-    cpu = time.process_time() - c0
 
-    print(
-        f"\nKermany {args.size} px: {len(y_sel)} images for selection ({args.cv}-fold patient-grouped CV), "
-        f"{len(y_test)} for evaluation ({where})"
-    )
-    cols = [
-        c
-        for c in (
-            "roc_auc_mean",
-            "roc_auc_sd",
-            "accuracy_mean",
-            "sensitivity_mean",
-            "specificity_mean",
-            "fit_time",
+    def make_models(seed):
+        zoo = default_models(
+            image_size=args.size, random_state=seed, quick=args.quick, epochs=args.epochs
         )
-        if c in board.columns
-    ]
-    print(board[cols].to_string(float_format=lambda v: f"{v:.3f}"))
-    print(
-        f"\nwinner: {comparison.best_name_} (ranked by {comparison.rank_by_}, threshold "
-        f"{comparison.threshold_:.3f})"
+        return {name: zoo[name] for name in names}
+
+    rows = run_seeds(
+        make_models,
+        X_sel,
+        y_sel,
+        X_test,
+        y_test,
+        seeds=seeds,
+        cv=args.cv,
+        groups=g_sel,
+        quick=args.quick,
+        where="evaluation set",
     )
-    value = summary["value"] if "value" in summary.columns else summary.iloc[:, 0]
-    acc, auc = float(value["accuracy"]), float(value["roc_auc"])
-    print(f"{'':44s} {'ACC':>6s} {'AUC':>6s}")
-    print(f"{'xraynet winner (this run)':44s} {acc:6.3f} {auc:6.3f}")
-    for name, a, u in ANCHORS:
-        print(f"{name:44s} {a:6.3f} {u:6.3f}")
-    print(
-        f"sensitivity {float(value['sensitivity']):.3f}  specificity {float(value['specificity']):.3f}"
-    )
-    print(
-        f"time: load {load_s:.0f} s, selection + refit {select_s:.0f} s, "
-        f"predict {time.perf_counter() - t2:.1f} s, CPU {cpu / 60:.1f} min"
+    print_table(
+        rows,
+        ANCHORS,
+        f"Kermany {args.size} px, {len(rows)} seed(s): {len(y_sel)} images for selection "
+        f"({args.cv}-fold patient-grouped CV), {len(y_test)} for evaluation ({where}); "
+        f"images loaded in {load_s:.0f} s",
+        where="evaluation set",
     )
     if not args.quick:
+        acc = float(np.mean([r["accuracy"] for r in rows]))
+        auc = float(np.mean([r["roc_auc"] for r in rows]))
         print(
-            "goal met"
+            "goal met (mean over seeds)"
             if acc >= 0.93 and auc >= 0.97
-            else f"goal missed by ACC {max(0, 0.93 - acc):.3f} / AUC {max(0, 0.97 - auc):.3f}"
+            else f"goal missed by ACC {max(0, 0.93 - acc):.3f} / AUC {max(0, 0.97 - auc):.3f} "
+            f"(mean over seeds; ACC {mean_sd(rows, 'accuracy')})"
         )
 
 

@@ -21,11 +21,8 @@ Usage::
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import numpy as np  # noqa: E402
 
 ANCHORS = [  # PneumoniaMNIST test split = the Kermany test folder at 28 px
     ("MedMNIST v2 ResNet-18 (28)", 0.854, 0.944),
@@ -53,11 +50,11 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
+    from _protocol import print_table, run_seeds
     from sklearn.model_selection import train_test_split
 
     from xraynet.datasets import fetch_pneumoniamnist
-    from xraynet.model_selection import ModelComparison, default_models, evaluate
-    from xraynet.robustness import stress_summary, stress_test
+    from xraynet.model_selection import default_models
 
     X, y = fetch_pneumoniamnist(split="train+val", data_home=args.data, download=False)
     X_test, y_test = fetch_pneumoniamnist(split="test", data_home=args.data, download=False)
@@ -69,9 +66,8 @@ def main(argv=None):
     threshold = args.threshold
     if threshold not in (None, "youden", "robust"):
         threshold = float(threshold)
-    rows = []
-    for seed in seeds:
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def make_models(seed):
         zoo = default_models(image_size=28, random_state=seed, quick=args.quick)
         names = (
             args.models.split(",")
@@ -80,64 +76,26 @@ def main(argv=None):
             if args.quick
             else list(zoo)
         )
-        kw = dict(stress_shifts=["darker", "blur"], stress_severities=(1,)) if args.quick else {}
-        comp = ModelComparison(
-            {n: zoo[n] for n in names},
-            cv=cv,
-            threshold=threshold,
-            random_state=seed,
-            verbose=0,
-            **kw,
-        ).fit(X, y)
-        test = evaluate(comp, X_test, y_test, n_bootstraps=0)
-        stress = stress_summary(
-            stress_test(
-                comp,
-                X_test,
-                y_test,
-                random_state=seed,
-                **({"shifts": ["darker"], "severities": (1,)} if args.quick else {}),
-            )
-        )
-        rows.append(
-            {
-                "seed": seed,
-                "winner": comp.best_name_,
-                "threshold": comp.threshold_,
-                **{k: test[k] for k in ("accuracy", "roc_auc", "sensitivity", "specificity")},
-                "shifted_auc": stress["shifted_roc_auc"],
-                "worst_spec": stress["worst_specificity"],
-                "wall_s": time.perf_counter() - t0,
-                "cpu_s": time.process_time() - c0,
-            }
-        )
-        r = rows[-1]
-        print(
-            f"seed {seed}: winner {r['winner']} (threshold {r['threshold']:.3f}) ACC "
-            f"{r['accuracy']:.3f} AUC {r['roc_auc']:.3f} sens {r['sensitivity']:.3f} spec "
-            f"{r['specificity']:.3f} | test under shift: mean AUC {r['shifted_auc']:.3f}, "
-            f"worst spec {r['worst_spec']:.3f} | {r['wall_s']:.0f} s wall",
-            flush=True,
-        )
+        return {n: zoo[n] for n in names}
 
-    def ms(key):
-        v = np.array([r[key] for r in rows], dtype=float)
-        return f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f}"
-
-    print(
-        f"\nPneumoniaMNIST test split (624 images), {len(rows)} seed(s) "
-        f"({'quick' if args.quick else 'full'} mode), selection on train+val only"
+    rows = run_seeds(
+        make_models,
+        X,
+        y,
+        X_test,
+        y_test,
+        seeds=seeds,
+        cv=cv,
+        threshold=threshold,
+        quick=args.quick,
+        where="test",
     )
-    print(f"{'':44s} {'ACC':>13s} {'AUC':>13s} {'sens':>13s} {'spec':>13s}")
-    print(
-        f"{'xraynet ModelComparison winner':44s} {ms('accuracy'):>13s} {ms('roc_auc'):>13s} "
-        f"{ms('sensitivity'):>13s} {ms('specificity'):>13s}"
-    )
-    for name, acc, auc in ANCHORS:
-        print(f"{name:44s} {acc:13.3f} {auc:13.3f}")
-    print(
-        f"stress test on the test split: mean shifted AUC {ms('shifted_auc')}, worst "
-        f"specificity {ms('worst_spec')}; wall {ms('wall_s')} s per seed"
+    print_table(
+        rows,
+        ANCHORS,
+        f"PneumoniaMNIST test split (624 images), {len(rows)} seed(s) "
+        f"({'quick' if args.quick else 'full'} mode), selection on train+val only",
+        where="test split",
     )
 
 
